@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What every library module shares: the context's insides, error reporting and the sysfs seam. */
+#pragma once
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <syslog.h>
+
+#include "vfiohook.h"
+#include "macro.h"
+
+#define VFH_MAX_NETWORK_DIRS 8
+#define VFH_ERROR_MAX        1024
+
+/* Counted at the seams: benchmarks report them and fault injection targets them. */
+struct vfh_counters {
+        unsigned long sysfs_reads;
+        unsigned long sysfs_writes;
+        unsigned long netlink_calls;
+};
+
+struct vfh_ctx {
+        int refcount;
+        char *sysroot;
+        int sysroot_fd;
+        char *run_dir;
+        char *network_dirs[VFH_MAX_NETWORK_DIRS];
+        size_t n_network_dirs;
+        bool network_dirs_default;
+        unsigned int timeout_ms;
+        vfh_log_fn log_fn;
+        void *log_data;
+        int log_priority;
+        struct vfh_counters counters;
+        char last_error[VFH_ERROR_MAX];
+};
+
+/* Formats the message where the failure is detected, keeps it as the context's last error,
+ * logs it at LOG_ERR and returns -abs(err). Use as: return vfh_errorf(ctx, r, "…"); */
+int vfh_errorf(vfh_ctx *ctx, int err, const char *fmt, ...) _printf_(3, 4);
+void vfh_logf(vfh_ctx *ctx, int priority, const char *fmt, ...) _printf_(3, 4);
+#define vfh_info(ctx, ...)  vfh_logf(ctx, LOG_INFO, __VA_ARGS__)
+#define vfh_debug(ctx, ...) vfh_logf(ctx, LOG_DEBUG, __VA_ARGS__)
+#define vfh_warn(ctx, ...)  vfh_logf(ctx, LOG_WARNING, __VA_ARGS__)
+
+/*
+ * The sysroot seam. Every path below is absolute as seen on a real host ("/sys/…", "/dev/…",
+ * "/proc/…") and is resolved under the context's sysroot with openat(2). Nothing in the library
+ * touches the host's files any other way. The functions return -errno and do not set the
+ * context's error: the caller knows which device and step failed and formats the message.
+ */
+int sysfs_read(vfh_ctx *ctx, char *buf, size_t size, const char *fmt, ...) _printf_(4, 5);
+int sysfs_read_ulong(vfh_ctx *ctx, unsigned long *ret, const char *fmt, ...) _printf_(3, 4);
+int sysfs_write(vfh_ctx *ctx, const char *value, const char *fmt, ...) _printf_(3, 4);
+int sysfs_readlink(vfh_ctx *ctx, char *buf, size_t size, const char *fmt, ...) _printf_(4, 5);
+/* The last component of a symlink's target, e.g. the driver name of ".../driver". */
+int sysfs_link_name(vfh_ctx *ctx, char *buf, size_t size, const char *fmt, ...) _printf_(4, 5);
+bool sysfs_exists(vfh_ctx *ctx, const char *fmt, ...) _printf_(2, 3);
+int sysfs_opendir(vfh_ctx *ctx, DIR **ret, const char *fmt, ...) _printf_(3, 4);
+int sysfs_open(vfh_ctx *ctx, int flags, const char *fmt, ...) _printf_(3, 4);
+int sysfs_vopen(vfh_ctx *ctx, int flags, const char *fmt, va_list ap) _printf_(3, 0);
