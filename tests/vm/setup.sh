@@ -235,7 +235,7 @@ fi
 
 # --- 6. initramfs: static busybox + the modules needed to reach the 9p root -----------------
 initrd_mods="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p overlay"
-initrd_sum=$(cat "$here/initramfs-init.sh" /bin/busybox "$moddir/modules.dep" | md5sum | cut -d' ' -f1)
+initrd_sum=$(cat "$0" "$here/initramfs-init.sh" /bin/busybox "$moddir/modules.dep" | md5sum | cut -d' ' -f1)
 if [ "$(cat "$kdir/.stamp-initramfs" 2>/dev/null)" != "$initrd_sum" ]; then
 	say "building initramfs"
 	ir=$kdir/initramfs.d
@@ -244,11 +244,10 @@ if [ "$(cat "$kdir/.stamp-initramfs" 2>/dev/null)" != "$initrd_sum" ]; then
 	cp "$here/initramfs-init.sh" "$ir/init"; chmod 755 "$ir/init"
 	: >"$ir/modules/order"
 	for m in $initrd_mods; do
-		# modules.dep names files with - or _ as built; match both spellings
-		m2=$(echo "$m" | tr _ -)
-		path=$(awk -F: -v a="/$m.ko" -v b="/$m2.ko" 'index($1, a) == length($1) - length(a) + 1 || index($1, b) == length($1) - length(b) + 1 { print $1; exit }' "$moddir/modules.dep")
+		# modules.dep spells names with - or _ as built; compare with _ only
+		path=$(awk -F: -v m="$m" '{ n = split($1, p, "/"); f = p[n]; sub(/\.ko(\.[a-z]+)?$/, "", f); gsub(/-/, "_", f); if (f == m) { print $1; exit } }' "$moddir/modules.dep")
 		if [ -z "$path" ]; then
-			grep -q "/$m.ko\$\|/$m2.ko\$" "$moddir/modules.builtin" || die "module $m not found"
+			tr - _ <"$moddir/modules.builtin" | grep -q "/$m.ko\$" || die "module $m not found"
 			continue
 		fi
 		cp "$moddir/$path" "$ir/modules/"
