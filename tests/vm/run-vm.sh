@@ -90,8 +90,9 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 	printf 'VFH_KVER=%s\nVFH_MODDIR=%s\nVFH_STAGE2=%s\nVFH_SHELL=%s\n' \
 		"$(q "$VFH_KVER")" "$(q "$VFH_MODDIR")" "$(q "$here/guest-init.sh")" "$shell"
 	printf 'VFH_CWD=%s\n' "$(q "$cwd")"
+	printf 'export VFH_VM_DIR=%s VFH_SRC_DIR=%s\n' "$(q "$vmdir")" "$(q "${VFH_SRC_DIR:-$top}")"
 	env | sed -n 's/^\(VFH_[A-Za-z0-9_]*\|CI\)=.*/\1/p' | while read -r v; do
-		case $v in VFH_KVER | VFH_MODDIR | VFH_STAGE2 | VFH_SHELL | VFH_CWD) continue ;; esac
+		case $v in VFH_KVER | VFH_MODDIR | VFH_STAGE2 | VFH_SHELL | VFH_CWD | VFH_VM_DIR | VFH_SRC_DIR) continue ;; esac
 		eval "val=\${$v}"
 		printf 'export %s=%s\n' "$v" "$(q "$val")"
 	done
@@ -170,6 +171,20 @@ if [ ! -f "$run/rc" ]; then
 	exit 125
 fi
 rc=$(cat "$run/rc")
+# files the guest handed back: out/NAME -> <vm dir>/NAME, libvirt's probed QEMU
+# capabilities -> <vm dir>/libvirt-caps/KEY (kept if already there)
+if [ -d "$run/out" ]; then
+	for d in "$run"/out/*; do
+		[ -e "$d" ] || continue
+		rm -rf "$vmdir/${d##*/}" && mv "$d" "$vmdir/"
+	done
+fi
+if [ -d "$run/libvirt-caps" ]; then
+	mkdir -p "$vmdir/libvirt-caps"
+	for d in "$run"/libvirt-caps/*; do
+		[ -e "$d" ] && [ ! -e "$vmdir/libvirt-caps/${d##*/}" ] && mv "$d" "$vmdir/libvirt-caps/"
+	done
+fi
 [ -f "$run/stdout" ] && cat "$run/stdout"
 [ -f "$run/stderr" ] && cat "$run/stderr" >&2
 if [ "$rc" != 0 ] || [ "${VFH_VM_KEEP:-0}" = 1 ]; then
