@@ -61,3 +61,23 @@ bool sysfs_exists(vfh_ctx *ctx, const char *fmt, ...) _printf_(2, 3);
 int sysfs_opendir(vfh_ctx *ctx, DIR **ret, const char *fmt, ...) _printf_(3, 4);
 int sysfs_open(vfh_ctx *ctx, int flags, const char *fmt, ...) _printf_(3, 4);
 int sysfs_vopen(vfh_ctx *ctx, int flags, const char *fmt, va_list ap) _printf_(3, 0);
+
+/* Creates the directory (not its parents) with mode; 0 when it already exists. */
+int sysfs_mkdir(vfh_ctx *ctx, unsigned int mode, const char *fmt, ...) _printf_(3, 4);
+/*
+ * sysfs_write for attributes whose store can block in a driver (unbind, drivers_probe). The
+ * write runs in a detached grandchild; the caller waits at most timeout_ms and then returns
+ * -ETIMEDOUT, leaving the stuck writer to init. A task stuck in a driver ignores even SIGKILL,
+ * and a thread would keep the whole process from exiting, so only a separate process lets the
+ * hook return.
+ */
+int sysfs_write_deadline(vfh_ctx *ctx, unsigned int timeout_ms, const char *value, const char *fmt,
+                         ...) _printf_(4, 5);
+
+#ifdef VFH_TEST_BUILD
+/* Test builds only: called after every successful sysfs_write with the host path and value,
+ * so a model of the kernel can act on the write (as sysfs acts on store). Its return value
+ * becomes the write's. */
+typedef int (*sysfs_write_hook_fn)(const char *sysroot, const char *path, const char *value);
+void sysfs_set_write_hook(sysfs_write_hook_fn fn);
+#endif

@@ -13,7 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -135,26 +140,148 @@ int sysfs_read_ulong(vfh_ctx *ctx, unsigned long *ret, const char *fmt, ...)
         return 0;
 }
 
-int sysfs_write(vfh_ctx *ctx, const char *value, const char *fmt, ...)
+#ifdef VFH_TEST_BUILD
+static sysfs_write_hook_fn write_hook;
+
+void sysfs_set_write_hook(sysfs_write_hook_fn fn)
+{
+        write_hook = fn;
+}
+#endif
+
+/* Writes value to a formatted, absolute host path: open, one write, close. */
+static int write_path(vfh_ctx *ctx, const char *value, const char *path)
 {
         _cleanup_close_ int fd = -1;
         size_t len = strlen(value);
-        va_list ap;
         ssize_t n;
 
-        va_start(ap, fmt);
-        fd = sysfs_vopen(ctx, O_WRONLY, fmt, ap);
-        va_end(ap);
+        fd = open_in_root(ctx, path, O_WRONLY);
         if (fd < 0)
                 return fd;
-        ctx->counters.sysfs_writes++;
         n = write(fd, value, len);
         if (n < 0)
                 return negative_errno();
         if ((size_t)n != len)
                 return -EIO;
         /* sysfs stores on write, but a simulated kernel may act on close: report its verdict. */
-        return close(TAKE_FD(fd)) < 0 ? negative_errno() : 0;
+        if (close(TAKE_FD(fd)) < 0)
+                return negative_errno();
+#ifdef VFH_TEST_BUILD
+        if (write_hook)
+                return write_hook(ctx->sysroot, path, value);
+#endif
+        return 0;
+}
+
+int sysfs_write(vfh_ctx *ctx, const char *value, const char *fmt, ...)
+{
+        char path[PATH_MAX];
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = format_path(path, sizeof(path), fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        ctx->counters.sysfs_writes++;
+        return write_path(ctx, value, path);
+}
+
+/* The grandchild: does the write, reports its result through the pipe, and exits. */
+_Noreturn static void deadline_writer(vfh_ctx *ctx, int report_fd, const char *value,
+                                      const char *path)
+{
+        int32_t result;
+
+        if (fork() != 0)
+                _exit(0); /* the child exits at once, so the grandchild belongs to init */
+        result = write_path(ctx, value, path);
+        (void)!write(report_fd, &result, sizeof(result));
+        _exit(0);
+}
+
+static long long now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for the writer's report until the deadline. -ETIMEDOUT when none came. */
+static int wait_for_report(int fd, unsigned int timeout_ms)
+{
+        long long deadline = now_ms() + timeout_ms;
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int32_t result;
+        ssize_t n;
+
+        for (;;) {
+                long long left = deadline - now_ms();
+                int r;
+
+                if (left <= 0)
+                        return -ETIMEDOUT;
+                r = poll(&pfd, 1, (int)left);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        return negative_errno();
+                if (r > 0)
+                        break;
+        }
+        n = read(fd, &result, sizeof(result));
+        if (n != (ssize_t)sizeof(result))
+                return -EIO; /* the writer died without an answer */
+        return result;
+}
+
+int sysfs_write_deadline(vfh_ctx *ctx, unsigned int timeout_ms, const char *value, const char *fmt,
+                         ...)
+{
+        _cleanup_close_ int read_end = -1, write_end = -1;
+        char path[PATH_MAX];
+        int pipefd[2], r;
+        va_list ap;
+        pid_t pid;
+
+        va_start(ap, fmt);
+        r = format_path(path, sizeof(path), fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return negative_errno();
+        read_end = pipefd[0];
+        write_end = pipefd[1];
+        ctx->counters.sysfs_writes++;
+        pid = fork();
+        if (pid < 0)
+                return negative_errno();
+        if (pid == 0)
+                deadline_writer(ctx, write_end, value, path);
+        close(TAKE_FD(write_end));
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        return wait_for_report(read_end, timeout_ms);
+}
+
+int sysfs_mkdir(vfh_ctx *ctx, unsigned int mode, const char *fmt, ...)
+{
+        char path[PATH_MAX];
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = format_path(path, sizeof(path), fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        if (mkdirat(ctx->sysroot_fd, relative(path), (mode_t)mode) < 0 && errno != EEXIST)
+                return negative_errno();
+        return 0;
 }
 
 static int vreadlink(vfh_ctx *ctx, char *buf, size_t size, const char *fmt, va_list ap)

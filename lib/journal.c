@@ -1,0 +1,967 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The journal: typed records of every host change, written before the change and marked after
+ * it, in one small text file per owner under the run dir.
+ *
+ * Format (version 1; docs/journal.md has the long form). Every line ends with '\n':
+ *
+ *   vfiohook-journal version=1
+ *   owner kind=domain id=1b4e28ba-2fa1-11d2-883f-0016d3cca427 name=guest1
+ *   record 1 bind done device=0000:03:00.0 driver=e1000e override= new_driver=vfio-pci
+ *   record 2 vf intent pf=0000:01:00.0 vf=3 attr=spoofchk old=on new=off
+ *   end records=2 next=3
+ *
+ * - Values are percent-encoded: every byte that is not printable ASCII, and ' ', '%' and '=',
+ *   is written as %XX (upper-case hex). So a line splits on single spaces and the first '='.
+ * - Keys are [a-z0-9_]+; record types [a-z0-9_-]+; states "intent" or "done". Keys are
+ *   unique within a line. Sequence numbers grow strictly and stay below next.
+ * - The "end" line counts the records: a file cut short anywhere is refused, not half-read.
+ * - kind is domain, network or cli; id is [A-Za-z0-9._-]+ not starting with '.', and is also
+ *   the file name (ID.journal).
+ *
+ * Files are replaced atomically (temp name, fsync, rename, fsync of the directory), so a reader
+ * sees the old journal or the new one, never a mix.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "journal.h"
+
+#define JOURNAL_MAX_RECORDS 4096
+#define JOURNAL_MAX_KV      64
+#define JOURNAL_SUFFIX      ".journal"
+
+static const char *const kind_names[] = {
+    [JOURNAL_OWNER_DOMAIN] = "domain",
+    [JOURNAL_OWNER_NETWORK] = "network",
+    [JOURNAL_OWNER_CLI] = "cli",
+};
+
+const char *journal_owner_kind_name(enum journal_owner_kind kind)
+{
+        return (size_t)kind < ARRAY_SIZE(kind_names) ? kind_names[kind] : "unknown";
+}
+
+static bool id_is_valid(const char *id)
+{
+        size_t len = strlen(id);
+
+        if (len == 0 || len >= JOURNAL_ID_MAX || id[0] == '.')
+                return false;
+        return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+               len;
+}
+
+static bool token_is(const char *s, const char *charset, size_t max)
+{
+        size_t len = strlen(s);
+
+        return len > 0 && len < max && strspn(s, charset) == len;
+}
+
+static bool key_is_valid(const char *key)
+{
+        return token_is(key, "abcdefghijklmnopqrstuvwxyz0123456789_", 64);
+}
+
+static bool type_is_valid(const char *type)
+{
+        return token_is(type, "abcdefghijklmnopqrstuvwxyz0123456789_-", JOURNAL_TYPE_MAX);
+}
+
+/* ---- records in memory ---- */
+
+static void record_clear(struct journal_record *rec)
+{
+        for (size_t i = 0; i < rec->n_kv; i++) {
+                free(rec->kv[i].key);
+                free(rec->kv[i].value);
+        }
+        free(rec->kv);
+        rec->kv = NULL;
+        rec->n_kv = 0;
+}
+
+void journal_free(struct journal *j)
+{
+        if (!j)
+                return;
+        for (size_t i = 0; i < j->n_records; i++)
+                record_clear(&j->records[i]);
+        free(j->records);
+        free(j);
+}
+
+static int journal_alloc(enum journal_owner_kind kind, const char *id, const char *name,
+                         struct journal **ret)
+{
+        struct journal *j;
+
+        if ((size_t)kind >= ARRAY_SIZE(kind_names) || !id_is_valid(id) ||
+            strlen(name) >= JOURNAL_NAME_MAX)
+                return -EINVAL;
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        j->kind = kind;
+        strcpy(j->id, id);
+        strcpy(j->name, name);
+        j->next_seq = 1;
+        *ret = j;
+        return 0;
+}
+
+int journal_new(vfh_ctx *ctx, enum journal_owner_kind kind, const char *id, const char *name,
+                struct journal **ret)
+{
+        int r = journal_alloc(kind, id, name ? name : "", ret);
+
+        if (r == -EINVAL)
+                return vfh_errorf(ctx, r,
+                                  "journal: owner id '%s' is not usable as a file name; use "
+                                  "letters, digits, '.', '_' and '-' (a UUID)",
+                                  id);
+        return r;
+}
+
+/* Appends a record with an explicit sequence number (the parser's way in). */
+static struct journal_record *append_seq(struct journal *j, const char *type, unsigned int seq)
+{
+        struct journal_record *recs, *rec;
+
+        if (!type_is_valid(type) || j->n_records >= JOURNAL_MAX_RECORDS)
+                return NULL;
+        recs = realloc(j->records, (j->n_records + 1) * sizeof(*recs));
+        if (!recs)
+                return NULL;
+        j->records = recs;
+        rec = &recs[j->n_records++];
+        *rec = (struct journal_record){.seq = seq, .state = JOURNAL_INTENT};
+        strcpy(rec->type, type);
+        return rec;
+}
+
+struct journal_record *journal_append(struct journal *j, const char *type)
+{
+        struct journal_record *rec = append_seq(j, type, j->next_seq);
+
+        if (rec)
+                j->next_seq++;
+        return rec;
+}
+
+int journal_record_set(struct journal_record *rec, const char *key, const char *value)
+{
+        struct journal_kv *kv;
+        char *v;
+
+        if (!key_is_valid(key))
+                return -EINVAL;
+        v = strdup(value);
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < rec->n_kv; i++)
+                if (strcmp(rec->kv[i].key, key) == 0) {
+                        free(rec->kv[i].value);
+                        rec->kv[i].value = v;
+                        return 0;
+                }
+        if (rec->n_kv >= JOURNAL_MAX_KV) {
+                free(v);
+                return -E2BIG;
+        }
+        kv = realloc(rec->kv, (rec->n_kv + 1) * sizeof(*kv));
+        if (!kv) {
+                free(v);
+                return -ENOMEM;
+        }
+        rec->kv = kv;
+        kv[rec->n_kv].key = strdup(key);
+        if (!kv[rec->n_kv].key) {
+                free(v);
+                return -ENOMEM;
+        }
+        kv[rec->n_kv++].value = v;
+        return 0;
+}
+
+const char *journal_record_get(const struct journal_record *rec, const char *key)
+{
+        for (size_t i = 0; i < rec->n_kv; i++)
+                if (strcmp(rec->kv[i].key, key) == 0)
+                        return rec->kv[i].value;
+        return NULL;
+}
+
+void journal_drop(struct journal *j, size_t i)
+{
+        if (i >= j->n_records)
+                return;
+        record_clear(&j->records[i]);
+        memmove(&j->records[i], &j->records[i + 1], (j->n_records - i - 1) * sizeof(j->records[0]));
+        j->n_records--;
+}
+
+/* ---- the text form ---- */
+
+static bool needs_escape(unsigned char c)
+{
+        return c <= ' ' || c >= 0x7f || c == '%' || c == '=';
+}
+
+static void put_escaped(FILE *f, const char *s)
+{
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+                if (needs_escape(*p))
+                        fprintf(f, "%%%02X", *p);
+                else
+                        fputc(*p, f);
+}
+
+static void put_kv(FILE *f, const char *key, const char *value)
+{
+        fprintf(f, " %s=", key);
+        put_escaped(f, value);
+}
+
+int journal_format(const struct journal *j, char **ret)
+{
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "vfiohook-journal version=%d\nowner", JOURNAL_VERSION);
+        put_kv(f, "kind", journal_owner_kind_name(j->kind));
+        put_kv(f, "id", j->id);
+        put_kv(f, "name", j->name);
+        fputc('\n', f);
+        for (size_t i = 0; i < j->n_records; i++) {
+                const struct journal_record *rec = &j->records[i];
+
+                fprintf(f, "record %u %s %s", rec->seq, rec->type,
+                        rec->state == JOURNAL_DONE ? "done" : "intent");
+                for (size_t k = 0; k < rec->n_kv; k++)
+                        put_kv(f, rec->kv[k].key, rec->kv[k].value);
+                fputc('\n', f);
+        }
+        fprintf(f, "end records=%zu next=%u\n", j->n_records, j->next_seq);
+        if (fclose(f) != 0) {
+                free(buf);
+                return -ENOMEM;
+        }
+        *ret = buf;
+        return 0;
+}
+
+struct parser {
+        const char *p, *end;
+        unsigned int line;
+        char *err;
+        size_t err_size;
+};
+
+_printf_(2, 3) static int parse_error(struct parser *ps, const char *fmt, ...)
+{
+        va_list ap;
+        int n = snprintf(ps->err, ps->err_size, "line %u: ", ps->line);
+
+        if (n >= 0 && (size_t)n < ps->err_size) {
+                va_start(ap, fmt);
+                vsnprintf(ps->err + n, ps->err_size - (size_t)n, fmt, ap);
+                va_end(ap);
+        }
+        return -EBADMSG;
+}
+
+/* Copies the next line (without '\n') into a malloc'ed string; NULL at the end of input. */
+static int next_line(struct parser *ps, char **ret)
+{
+        const char *nl;
+        char *line;
+
+        *ret = NULL;
+        if (ps->p >= ps->end)
+                return 0;
+        ps->line++;
+        nl = memchr(ps->p, '\n', (size_t)(ps->end - ps->p));
+        if (!nl)
+                return parse_error(ps, "the last line has no newline (the file was cut short)");
+        if (memchr(ps->p, '\0', (size_t)(nl - ps->p)))
+                return parse_error(ps, "NUL byte");
+        line = strndup(ps->p, (size_t)(nl - ps->p));
+        if (!line)
+                return -ENOMEM;
+        ps->p = nl + 1;
+        *ret = line;
+        return 1;
+}
+
+static int hex_value(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* Decodes %XX escapes in place; refuses raw bytes that should have been escaped. */
+static int unescape(struct parser *ps, char *s)
+{
+        char *out = s;
+
+        for (const char *in = s; *in; in++) {
+                if (*in == '%') {
+                        int hi = hex_value(in[1]), lo = hi < 0 ? -1 : hex_value(in[2]);
+
+                        if (hi < 0 || lo < 0)
+                                return parse_error(ps, "bad escape in '%s'", s);
+                        if (hi == 0 && lo == 0)
+                                return parse_error(ps, "escaped NUL byte");
+                        *out++ = (char)(hi * 16 + lo);
+                        in += 2;
+                } else if (needs_escape((unsigned char)*in))
+                        return parse_error(ps, "byte 0x%02x must be escaped", (unsigned char)*in);
+                else
+                        *out++ = *in;
+        }
+        *out = '\0';
+        return 0;
+}
+
+/* Splits "key=value", checks the key and decodes the value, all in place. */
+static int split_kv(struct parser *ps, char *word, char **key, char **value)
+{
+        char *eq = strchr(word, '=');
+
+        if (!eq)
+                return parse_error(ps, "'%s' is not key=value", word);
+        *eq = '\0';
+        if (!key_is_valid(word))
+                return parse_error(ps, "bad key '%s'", word);
+        *key = word;
+        *value = eq + 1;
+        return unescape(ps, *value);
+}
+
+/* Fills words[] with the line's space-separated words (in place); empty words are errors. */
+static int split_words(struct parser *ps, char *line, char **words, size_t max, size_t *n)
+{
+        *n = 0;
+        for (char *w = line;;) {
+                char *sp = strchr(w, ' ');
+
+                if (*n >= max)
+                        return parse_error(ps, "too many fields");
+                if (sp)
+                        *sp = '\0';
+                if (!*w)
+                        return parse_error(ps, "empty field (double or trailing space)");
+                words[(*n)++] = w;
+                if (!sp)
+                        return 0;
+                w = sp + 1;
+        }
+}
+
+/* Parses "WORD k=v k=v …" where exactly the given keys appear, in order. */
+static int parse_fixed(struct parser *ps, char *line, const char *word, const char *const *keys,
+                       size_t n_keys, char **values)
+{
+        char *words[8];
+        size_t n;
+        int r = split_words(ps, line, words, ARRAY_SIZE(words), &n);
+
+        if (r < 0)
+                return r;
+        if (n != n_keys + 1 || strcmp(words[0], word) != 0)
+                return parse_error(ps, "expected a '%s' line with %zu fields", word, n_keys);
+        for (size_t i = 0; i < n_keys; i++) {
+                char *key;
+
+                r = split_kv(ps, words[i + 1], &key, &values[i]);
+                if (r < 0)
+                        return r;
+                if (strcmp(key, keys[i]) != 0)
+                        return parse_error(ps, "expected key '%s', got '%s'", keys[i], key);
+        }
+        return 0;
+}
+
+static int parse_uint(const char *s, unsigned int max, unsigned int *ret)
+{
+        unsigned long v;
+        char *end;
+
+        if (!*s || *s < '0' || *s > '9' || (s[0] == '0' && s[1]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno || *end || v > max)
+                return -EINVAL;
+        *ret = (unsigned int)v;
+        return 0;
+}
+
+static int parse_header(struct parser *ps, char *line)
+{
+        static const char *const keys[] = {"version"};
+        char *values[1];
+        unsigned int version;
+        int r = parse_fixed(ps, line, "vfiohook-journal", keys, 1, values);
+
+        if (r < 0)
+                return r;
+        if (parse_uint(values[0], 1000000, &version) < 0)
+                return parse_error(ps, "bad version '%s'", values[0]);
+        if (version != JOURNAL_VERSION)
+                return parse_error(ps,
+                                   "version %u is not known to this vfiohook (it reads version %d)",
+                                   version, JOURNAL_VERSION);
+        return 0;
+}
+
+static int parse_owner(struct parser *ps, char *line, struct journal **ret)
+{
+        static const char *const keys[] = {"kind", "id", "name"};
+        char *values[3];
+        int r = parse_fixed(ps, line, "owner", keys, 3, values);
+
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < ARRAY_SIZE(kind_names); k++)
+                if (strcmp(values[0], kind_names[k]) == 0) {
+                        r = journal_alloc((enum journal_owner_kind)k, values[1], values[2], ret);
+                        if (r == -EINVAL)
+                                return parse_error(ps, "bad owner id or name");
+                        return r;
+                }
+        return parse_error(ps, "unknown owner kind '%s'", values[0]);
+}
+
+static int parse_state(const char *s, enum journal_state *ret)
+{
+        if (strcmp(s, "intent") == 0)
+                *ret = JOURNAL_INTENT;
+        else if (strcmp(s, "done") == 0)
+                *ret = JOURNAL_DONE;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+static int parse_record(struct parser *ps, char *line, struct journal *j)
+{
+        char *words[4 + JOURNAL_MAX_KV];
+        struct journal_record *rec;
+        enum journal_state state;
+        unsigned int seq;
+        size_t n;
+        int r = split_words(ps, line, words, ARRAY_SIZE(words), &n);
+
+        if (r < 0)
+                return r;
+        if (n < 4)
+                return parse_error(ps, "a record needs a number, a type and a state");
+        if (parse_uint(words[1], UINT_MAX - 1, &seq) < 0 || seq == 0)
+                return parse_error(ps, "bad record number '%s'", words[1]);
+        if (j->n_records > 0 && seq <= j->records[j->n_records - 1].seq)
+                return parse_error(ps, "record %u is out of order", seq);
+        if (!type_is_valid(words[2]))
+                return parse_error(ps, "bad record type '%s'", words[2]);
+        if (parse_state(words[3], &state) < 0)
+                return parse_error(ps, "bad record state '%s'", words[3]);
+        rec = append_seq(j, words[2], seq);
+        if (!rec)
+                return j->n_records >= JOURNAL_MAX_RECORDS ? parse_error(ps, "too many records")
+                                                           : -ENOMEM;
+        rec->state = state;
+        for (size_t i = 4; i < n; i++) {
+                char *key, *value;
+
+                r = split_kv(ps, words[i], &key, &value);
+                if (r < 0)
+                        return r;
+                if (journal_record_get(rec, key))
+                        return parse_error(ps, "duplicate key '%s'", key);
+                r = journal_record_set(rec, key, value);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_end(struct parser *ps, char *line, struct journal *j)
+{
+        static const char *const keys[] = {"records", "next"};
+        unsigned int count, next;
+        char *values[2];
+        int r = parse_fixed(ps, line, "end", keys, 2, values);
+
+        if (r < 0)
+                return r;
+        if (parse_uint(values[0], JOURNAL_MAX_RECORDS, &count) < 0 || count != j->n_records)
+                return parse_error(ps, "the end line counts %s records, the file has %zu",
+                                   values[0], j->n_records);
+        if (parse_uint(values[1], UINT_MAX, &next) < 0 || next == 0 ||
+            (j->n_records > 0 && next <= j->records[j->n_records - 1].seq))
+                return parse_error(ps, "bad next record number '%s'", values[1]);
+        j->next_seq = next;
+        return 0;
+}
+
+int journal_parse_buffer(const char *buf, size_t len, struct journal **ret, char *err,
+                         size_t err_size)
+{
+        char dummy[1];
+        struct parser ps = {
+            .p = buf,
+            .end = buf + len,
+            .err = err && err_size ? err : dummy,
+            .err_size = err && err_size ? err_size : sizeof(dummy),
+        };
+        _cleanup_journal_ struct journal *j = NULL;
+        bool ended = false;
+        int r;
+
+        ps.err[0] = '\0';
+        if (len > JOURNAL_MAX_BYTES)
+                return parse_error(&ps, "larger than %d bytes", JOURNAL_MAX_BYTES);
+        for (;;) {
+                _cleanup_free_ char *line = NULL;
+
+                r = next_line(&ps, &line);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (ended)
+                        return parse_error(&ps, "text after the end line");
+                if (ps.line == 1)
+                        r = parse_header(&ps, line);
+                else if (ps.line == 2)
+                        r = parse_owner(&ps, line, &j);
+                else if (strncmp(line, "record ", 7) == 0)
+                        r = parse_record(&ps, line, j);
+                else if (strncmp(line, "end ", 4) == 0) {
+                        r = parse_end(&ps, line, j);
+                        ended = true;
+                } else
+                        r = parse_error(&ps, "unknown line");
+                if (r < 0)
+                        return r;
+        }
+        if (!ended) {
+                ps.line++;
+                return parse_error(&ps, "no end line (the file was cut short)");
+        }
+        *ret = TAKE_PTR(j);
+        return 0;
+}
+
+/* ---- files ---- */
+
+/* Opens the run dir (creating it) and checks that nobody else could have planted it. */
+static int open_run_dir(vfh_ctx *ctx)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r;
+
+        r = sysfs_mkdir(ctx, 0700, "%s", ctx->run_dir);
+        if (r < 0)
+                return vfh_errorf(ctx, r, "run directory %s: cannot create it: %s", ctx->run_dir,
+                                  strerror(-r));
+        fd = sysfs_open(ctx, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "%s", ctx->run_dir);
+        if (fd == -ELOOP || fd == -ENOTDIR)
+                return vfh_errorf(ctx, EPERM,
+                                  "run directory %s: is a symlink or not a directory; refusing "
+                                  "to use it (remove it, or point run_dir at a real directory)",
+                                  ctx->run_dir);
+        if (fd < 0)
+                return vfh_errorf(ctx, fd, "run directory %s: cannot open it: %s", ctx->run_dir,
+                                  strerror(-fd));
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (st.st_uid != geteuid() || (st.st_mode & 022))
+                return vfh_errorf(ctx, EPERM,
+                                  "run directory %s: owned by uid %u with mode %03o; it must "
+                                  "belong to uid %u and be writable only by it (fix or remove "
+                                  "it)",
+                                  ctx->run_dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777),
+                                  (unsigned)geteuid());
+        return TAKE_FD(fd);
+}
+
+static void journal_file_name(const char *id, char *buf, size_t size)
+{
+        snprintf(buf, size, "%s" JOURNAL_SUFFIX, id);
+}
+
+static int read_all(int fd, char **ret, size_t *ret_len)
+{
+        _cleanup_free_ char *buf = malloc(JOURNAL_MAX_BYTES + 1);
+        size_t len = 0;
+
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, buf + len, JOURNAL_MAX_BYTES + 1 - len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+                if (len > JOURNAL_MAX_BYTES)
+                        return -EFBIG;
+        }
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+static int load_at(vfh_ctx *ctx, int dirfd, const char *id, struct journal **ret)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        char name[JOURNAL_ID_MAX + 16], err[256];
+        struct stat st;
+        size_t len;
+        int r;
+
+        journal_file_name(id, name, sizeof(name));
+        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0 && errno == ENOENT)
+                return -ENOENT;
+        if (fd < 0)
+                return vfh_errorf(ctx, errno, "journal %s/%s: cannot open it: %m", ctx->run_dir,
+                                  name);
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+                return vfh_errorf(ctx, EPERM,
+                                  "journal %s/%s: not a regular file owned by uid %u; refusing "
+                                  "to trust it (inspect and remove it by hand)",
+                                  ctx->run_dir, name, (unsigned)geteuid());
+        r = read_all(fd, &buf, &len);
+        if (r < 0)
+                return vfh_errorf(ctx, r, "journal %s/%s: cannot read it: %s", ctx->run_dir, name,
+                                  strerror(-r));
+        r = journal_parse_buffer(buf, len, ret, err, sizeof(err));
+        if (r == -EBADMSG)
+                return vfh_errorf(ctx, r,
+                                  "journal %s/%s: %s; nothing was changed (inspect the file; "
+                                  "undo its records by hand, then remove it)",
+                                  ctx->run_dir, name, err);
+        if (r < 0)
+                return r;
+        if (strcmp((*ret)->id, id) != 0) {
+                r = vfh_errorf(ctx, EBADMSG,
+                               "journal %s/%s: names owner '%s' but the file is named for "
+                               "'%s'; inspect it and remove it by hand",
+                               ctx->run_dir, name, (*ret)->id, id);
+                journal_free(TAKE_PTR(*ret));
+                return r;
+        }
+        return 0;
+}
+
+int journal_load(vfh_ctx *ctx, const char *id, struct journal **ret)
+{
+        _cleanup_close_ int dirfd = -1;
+
+        if (!id_is_valid(id))
+                return vfh_errorf(ctx, EINVAL, "journal: '%s' is not a valid owner id", id);
+        dirfd = open_run_dir(ctx);
+        if (dirfd < 0)
+                return dirfd;
+        return load_at(ctx, dirfd, id, ret);
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = write(fd, buf, len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                buf += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+static int replace_file(int dirfd, const char *name, const char *text)
+{
+        char tmp[JOURNAL_ID_MAX + 32];
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return negative_errno();
+        r = write_all(fd, text, strlen(text));
+        if (r >= 0 && fsync(fd) < 0)
+                r = negative_errno();
+        if (r >= 0 && close(TAKE_FD(fd)) < 0)
+                r = negative_errno();
+        if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = negative_errno();
+        if (r < 0) {
+                unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        /* The rename is durable only once the directory is. */
+        return fsync(dirfd) < 0 ? negative_errno() : 0;
+}
+
+int journal_save(vfh_ctx *ctx, const struct journal *j)
+{
+        _cleanup_close_ int dirfd = -1;
+        _cleanup_free_ char *text = NULL;
+        char name[JOURNAL_ID_MAX + 16];
+        int r;
+
+        if (j->n_records == 0)
+                return journal_remove(ctx, j->id);
+        dirfd = open_run_dir(ctx);
+        if (dirfd < 0)
+                return dirfd;
+        r = journal_format(j, &text);
+        if (r < 0)
+                return r;
+        journal_file_name(j->id, name, sizeof(name));
+        r = replace_file(dirfd, name, text);
+        if (r < 0)
+                return vfh_errorf(ctx, r,
+                                  "journal %s/%s: cannot write it: %s; nothing more will be "
+                                  "changed (free space in the run directory)",
+                                  ctx->run_dir, name, strerror(-r));
+        return 0;
+}
+
+int journal_remove(vfh_ctx *ctx, const char *id)
+{
+        _cleanup_close_ int dirfd = -1;
+        char name[JOURNAL_ID_MAX + 16];
+
+        if (!id_is_valid(id))
+                return -EINVAL;
+        dirfd = open_run_dir(ctx);
+        if (dirfd < 0)
+                return dirfd;
+        journal_file_name(id, name, sizeof(name));
+        if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+                return vfh_errorf(ctx, errno, "journal %s/%s: cannot remove it: %m", ctx->run_dir,
+                                  name);
+        return fsync(dirfd) < 0 ? negative_errno() : 0;
+}
+
+void journal_ids_free(char **ids)
+{
+        if (!ids)
+                return;
+        for (char **p = ids; *p; p++)
+                free(*p);
+        free(ids);
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The owner id when name is "ID.journal" with a valid ID, else NULL. */
+static char *id_from_file_name(const char *name)
+{
+        size_t len = strlen(name), suffix = strlen(JOURNAL_SUFFIX);
+        char *id;
+
+        if (len <= suffix || strcmp(name + len - suffix, JOURNAL_SUFFIX) != 0)
+                return NULL;
+        id = strndup(name, len - suffix);
+        if (id && !id_is_valid(id)) {
+                free(id);
+                return NULL;
+        }
+        return id;
+}
+
+int journal_list_ids(vfh_ctx *ctx, char ***ret)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        char **ids = calloc(1, sizeof(char *)), **grown;
+        size_t n = 0;
+        struct dirent *de;
+        int dirfd = open_run_dir(ctx);
+
+        if (dirfd < 0 || !ids) {
+                free(ids);
+                if (dirfd >= 0)
+                        close(dirfd);
+                return dirfd < 0 ? dirfd : -ENOMEM;
+        }
+        dir = fdopendir(dirfd);
+        if (!dir) {
+                close(dirfd);
+                free(ids);
+                return negative_errno();
+        }
+        while ((de = readdir(dir))) {
+                char *id = id_from_file_name(de->d_name);
+
+                if (!id)
+                        continue;
+                grown = realloc(ids, (n + 2) * sizeof(char *));
+                if (!grown) {
+                        free(id);
+                        journal_ids_free(ids);
+                        return -ENOMEM;
+                }
+                ids = grown;
+                ids[n++] = id;
+                ids[n] = NULL;
+        }
+        qsort(ids, n, sizeof(char *), compare_strings);
+        *ret = ids;
+        return 0;
+}
+
+int journal_intent(vfh_ctx *ctx, struct journal *j, struct journal_record *rec)
+{
+        rec->state = JOURNAL_INTENT;
+        return journal_save(ctx, j);
+}
+
+int journal_done(vfh_ctx *ctx, struct journal *j, struct journal_record *rec)
+{
+        rec->state = JOURNAL_DONE;
+        return journal_save(ctx, j);
+}
+
+/* ---- the global lock ---- */
+
+int journal_lock(vfh_ctx *ctx, int *ret_fd)
+{
+        _cleanup_close_ int dirfd = open_run_dir(ctx), fd = -1;
+        struct timespec pause = {.tv_nsec = 20 * 1000000};
+        unsigned int waited_ms = 0;
+
+        if (dirfd < 0)
+                return dirfd;
+        fd = openat(dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return vfh_errorf(ctx, errno, "lock %s/lock: cannot open it: %m", ctx->run_dir);
+        while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK && errno != EINTR)
+                        return vfh_errorf(ctx, errno, "lock %s/lock: %m", ctx->run_dir);
+                if (waited_ms >= ctx->timeout_ms)
+                        return vfh_errorf(ctx, ETIMEDOUT,
+                                          "lock %s/lock: another vfiohook run still holds it "
+                                          "after %u ms; wait for it to finish, or find it with "
+                                          "`fuser %s/lock`",
+                                          ctx->run_dir, ctx->timeout_ms, ctx->run_dir);
+                nanosleep(&pause, NULL);
+                waited_ms += 20;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+void journal_unlock(int fd)
+{
+        if (fd >= 0)
+                close(fd); /* closing the last descriptor releases the flock */
+}
+
+/* ---- ownership ---- */
+
+static bool name_is_safe(const char *name)
+{
+        return *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+static bool domain_running(vfh_ctx *ctx, const char *name)
+{
+        unsigned long pid;
+
+        if (!name_is_safe(name))
+                return false;
+        if (sysfs_read_ulong(ctx, &pid, "/run/libvirt/qemu/%s.pid", name) < 0 || pid == 0 ||
+            pid > INT32_MAX)
+                return false;
+        return sysfs_exists(ctx, "/proc/%lu", pid);
+}
+
+bool journal_owner_running(vfh_ctx *ctx, const struct journal *j)
+{
+        switch (j->kind) {
+        case JOURNAL_OWNER_DOMAIN:
+                return domain_running(ctx, j->name);
+        case JOURNAL_OWNER_NETWORK:
+                return name_is_safe(j->name) &&
+                       sysfs_exists(ctx, "/run/libvirt/network/%s.xml", j->name);
+        case JOURNAL_OWNER_CLI:
+                return true;
+        }
+        return false;
+}
+
+static bool journal_mentions(const struct journal *j, const char *key, const char *value)
+{
+        for (size_t i = 0; i < j->n_records; i++) {
+                const char *v = journal_record_get(&j->records[i], key);
+
+                if (v && strcmp(v, value) == 0)
+                        return true;
+        }
+        return false;
+}
+
+int journal_find_claim(vfh_ctx *ctx, const char *key, const char *value, const char *skip_id,
+                       struct journal **owner)
+{
+        char **ids = NULL;
+        int r = journal_list_ids(ctx, &ids);
+
+        if (r < 0)
+                return r;
+        for (char **id = ids; *id; id++) {
+                struct journal *j = NULL;
+
+                if (skip_id && strcmp(*id, skip_id) == 0)
+                        continue;
+                r = journal_load(ctx, *id, &j);
+                if (r == -ENOENT)
+                        continue; /* removed while we looked */
+                if (r < 0)
+                        break;
+                if (journal_mentions(j, key, value) && journal_owner_running(ctx, j)) {
+                        *owner = j;
+                        r = 1;
+                        break;
+                }
+                journal_free(j);
+                r = 0;
+        }
+        journal_ids_free(ids);
+        return r;
+}

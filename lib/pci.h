@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The PCI device model: what sysfs says about one device (identity, driver, IOMMU group,
+ * SR-IOV relations, network and block devices below it), read through the sysroot seam, plus
+ * names and capabilities from libpci.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "internal.h"
+
+#define PCI_NAME_MAX    64 /* driver names, reset methods */
+#define PCI_MAX_NETDEVS 8
+#define PCI_MAX_BLOCKS  16
+#define PCI_IFNAME_MAX  16 /* IFNAMSIZ */
+#define PCI_BLOCK_MAX   32
+
+#define PCI_CLASS_BRIDGE_PCI 0x0604
+
+struct pci_dev {
+        struct pci_addr addr;
+        char name[PCI_ADDR_STRLEN]; /* "0000:03:00.0" */
+        uint16_t vendor;
+        uint16_t device;
+        uint32_t class; /* 24 bits: base, sub, prog-if */
+        uint8_t header_type;
+        char driver[PCI_NAME_MAX];          /* "" when no driver is bound */
+        char driver_override[PCI_NAME_MAX]; /* "" when none ("(null)" in sysfs) */
+        int iommu_group;                    /* -1 without an IOMMU */
+        int numa_node;                      /* -1 when unknown */
+        bool is_vf;
+        struct pci_addr physfn; /* the PF, when is_vf */
+        int vf_index;           /* N of the PF's virtfnN link, when is_vf */
+        bool has_sriov;         /* a PF: sriov_totalvfs exists */
+        unsigned int sriov_numvfs;
+        unsigned int sriov_totalvfs;
+        char reset_method[PCI_NAME_MAX]; /* "" when the kernel does not say */
+        char netdevs[PCI_MAX_NETDEVS][PCI_IFNAME_MAX];
+        size_t n_netdevs;
+        char blocks[PCI_MAX_BLOCKS][PCI_BLOCK_MAX]; /* whole disks below the device: "sda" */
+        size_t n_blocks;
+};
+
+/* Reads the device's attributes. -ENODEV (with a message) when it does not exist. */
+int pci_dev_load(vfh_ctx *ctx, const struct pci_addr *addr, struct pci_dev *ret);
+/* Same, from "0000:03:00.0". -EINVAL (with a message) when the address is malformed. */
+int pci_dev_load_name(vfh_ctx *ctx, const char *name, struct pci_dev *ret);
+
+/* Bridges and root ports stay with the host: class 0x0604 or a type 1 header. */
+bool pci_dev_is_bridge(const struct pci_dev *dev);
+
+/* The driver currently bound, re-read from the "driver" link ("" when none). */
+int pci_dev_current_driver(vfh_ctx *ctx, const char *name, char *buf, size_t size);
+
+/* The VFs of a PF, ordered by VF index. *ret is malloc'ed; *n may be 0. */
+int pci_dev_list_vfs(vfh_ctx *ctx, const struct pci_dev *pf, struct pci_addr **ret, size_t *n);
+
+/* Every PCI device under /sys/bus/pci/devices, sorted by address. */
+int pci_list_all(vfh_ctx *ctx, struct pci_addr **ret, size_t *n);
+
+/* Names and capabilities from libpci (pci.ids and config space). */
+struct pci_info {
+        char class_name[128];  /* "Ethernet controller"; "Class 0200" when unknown */
+        char vendor_name[128]; /* "" when pci.ids does not know it */
+        char device_name[256];
+        bool cap_sriov;
+        bool cap_acs;
+        bool cap_flr; /* PCIe Device Capabilities FLR bit, or AF FLR */
+};
+/* Never exits, whatever libpci meets: its error handler records and returns. */
+int pci_dev_info(vfh_ctx *ctx, const struct pci_dev *dev, struct pci_info *ret);
+
+/* "Ethernet controller, driver e1000e" / "Ethernet controller, no driver": for messages. */
+char *pci_dev_describe(vfh_ctx *ctx, const struct pci_dev *dev, char *buf, size_t size);
