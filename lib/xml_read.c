@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The hardened document reader. Hook stdin and network files are input we do not control, so
+ * libxml2 runs with no network, no DTD loading and no entity substitution, and we refuse a
+ * DOCTYPE outright the moment the parser meets it: libvirt never writes one, and an internal
+ * subset is where XXE and "billion laughs" live. The size is capped before parsing and the
+ * depth while parsing. libxml2's messages go through a structured handler on the parser
+ * context into the library's one-line error, never to stderr.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/SAX2.h>
+#include <libxml/xpathInternals.h>
+#include <libxml/xmlerror.h>
+
+#include "xml_util.h"
+
+struct read_state {
+        int depth;
+        bool failed;
+        int line;
+        char reason[512];
+        startElementNsSAX2Func start_element;
+        endElementNsSAX2Func end_element;
+};
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(xmlParserCtxt *, xmlFreeParserCtxt)
+DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDoc *, xmlFreeDoc)
+
+/* Keeps a message to one printable line: libxml2's end with '\n' and may quote input bytes. */
+static void one_line(char *s)
+{
+        size_t n = strlen(s);
+
+        while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+                s[--n] = '\0';
+        for (char *p = s; *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                        *p = ' ';
+}
+
+static int current_line(xmlParserCtxt *ctxt)
+{
+        return ctxt->input ? ctxt->input->line : 0;
+}
+
+/* Only the first failure is kept: later ones are usually its consequences. */
+static void record_failure(xmlParserCtxt *ctxt, int line, const char *reason)
+{
+        struct read_state *st = ctxt->_private;
+
+        if (st->failed)
+                return;
+        st->failed = true;
+        st->line = line;
+        snprintf(st->reason, sizeof(st->reason), "%s", reason);
+        one_line(st->reason);
+}
+
+/* For our own refusals, from SAX callbacks: nothing after this point gets parsed. */
+static void refuse(xmlParserCtxt *ctxt, const char *reason)
+{
+        record_failure(ctxt, current_line(ctxt), reason);
+        xmlStopParser(ctxt);
+}
+
+static void on_error(void *data, xmlErrorPtr err)
+{
+        xmlParserCtxt *ctxt = data;
+        char reason[512];
+
+        /* Warnings (e.g. a relative namespace URI) do not make a document unusable. */
+        if (!err || err->level < XML_ERR_ERROR)
+                return;
+        snprintf(reason, sizeof(reason), "malformed XML: %s",
+                 err->message ? err->message : "unknown libxml2 error");
+        record_failure(ctxt, err->line, reason);
+}
+
+static void refuse_doctype(void *data, const xmlChar *name, const xmlChar *external_id,
+                           const xmlChar *system_id)
+{
+        xmlParserCtxt *ctxt = data;
+
+        (void)name, (void)external_id, (void)system_id;
+        refuse(ctxt, "<!DOCTYPE> refused: libvirt never writes one, and it could declare entities "
+                     "(XXE, entity expansion)");
+}
+
+static void on_start_element(void *data, const xmlChar *localname, const xmlChar *prefix,
+                             const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+                             int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+        xmlParserCtxt *ctxt = data;
+        struct read_state *st = ctxt->_private;
+        char reason[128];
+
+        if (++st->depth > VFH_XML_MAX_DEPTH) {
+                snprintf(reason, sizeof(reason), "<%s>: elements nested deeper than %d",
+                         (const char *)localname, VFH_XML_MAX_DEPTH);
+                refuse(ctxt, reason);
+                return;
+        }
+        st->start_element(data, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
+                          nb_defaulted, attributes);
+}
+
+static void on_end_element(void *data, const xmlChar *localname, const xmlChar *prefix,
+                           const xmlChar *uri)
+{
+        xmlParserCtxt *ctxt = data;
+        struct read_state *st = ctxt->_private;
+
+        st->depth--;
+        st->end_element(data, localname, prefix, uri);
+}
+
+static void harden(xmlParserCtxt *ctxt, struct read_state *st)
+{
+        xmlSAXHandler *sax = ctxt->sax;
+
+        ctxt->_private = st;
+        st->start_element = sax->startElementNs;
+        st->end_element = sax->endElementNs;
+        sax->initialized = XML_SAX2_MAGIC; /* makes libxml2 use serror below */
+        sax->serror = on_error;
+        sax->error = NULL;
+        sax->warning = NULL;
+        sax->fatalError = NULL;
+        sax->internalSubset = refuse_doctype;
+        sax->externalSubset = refuse_doctype;
+        sax->startElementNs = on_start_element;
+        sax->endElementNs = on_end_element;
+}
+
+/* Never NOENT, DTDLOAD, DTDATTR, XINCLUDE or HUGE: each would widen what input can do. */
+#define READ_OPTIONS (XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA)
+
+static int parse_hardened(vfh_ctx *ctx, const char *label, const char *xml, size_t len,
+                          xmlDoc **ret)
+{
+        _cleanup_(xmlFreeParserCtxtp) xmlParserCtxt *ctxt = NULL;
+        _cleanup_(xmlFreeDocp) xmlDoc *doc = NULL;
+        struct read_state st = {};
+
+        ctxt = xmlNewParserCtxt();
+        if (!ctxt)
+                return -ENOMEM;
+        harden(ctxt, &st);
+        doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL, READ_OPTIONS);
+        if (st.failed)
+                return vfh_errorf(ctx, EBADMSG, "%s line %d: %s", label, st.line, st.reason);
+        if (!doc || !ctxt->wellFormed || !xmlDocGetRootElement(doc))
+                return vfh_errorf(ctx, EBADMSG, "%s: malformed XML: no root element", label);
+        *ret = TAKE_PTR(doc);
+        return 0;
+}
+
+int xml_doc_read(vfh_ctx *ctx, const char *label, const char *xml, size_t len, struct xml_doc **ret)
+{
+        _cleanup_(xml_doc_freep) struct xml_doc *d = NULL;
+        int r;
+
+        if (len == 0)
+                return vfh_errorf(ctx, EINVAL, "%s: empty document", label);
+        if (len > VFH_XML_MAX_SIZE)
+                return vfh_errorf(ctx, EFBIG,
+                                  "%s: document larger than the %d-byte limit; libvirt never "
+                                  "writes one this large",
+                                  label, VFH_XML_MAX_SIZE);
+        xmlInitParser();
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->ctx = ctx;
+        snprintf(d->label, sizeof(d->label), "%s", label);
+        r = parse_hardened(ctx, label, xml, len, &d->doc);
+        if (r < 0)
+                return r;
+        d->xpath = xmlXPathNewContext(d->doc);
+        if (!d->xpath || xmlXPathRegisterNs(d->xpath, BAD_CAST "vfh", BAD_CAST VFH_METADATA_NS))
+                return -ENOMEM;
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+void xml_doc_free(struct xml_doc *d)
+{
+        if (!d)
+                return;
+        xmlXPathFreeContext(d->xpath);
+        xmlFreeDoc(d->doc);
+        free(d);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the XML parsers (lib/xml*.c) share: the hardened document reader, attribute and number
+ * helpers that parse the way libvirt does, and error messages that name the element and line.
+ */
+#pragma once
+
+#include <limits.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+
+#include "internal.h"
+#include "model.h"
+
+/* A parsed document plus what every message needs: which document it is. */
+struct xml_doc {
+        vfh_ctx *ctx;
+        xmlDoc *doc;
+        xmlXPathContext *xpath;    /* "vfh" is bound to urn:x-vfiohook:1 */
+        char label[PATH_MAX + 64]; /* "domain XML", "network 'pool0' (/run/…/pool0.xml)" */
+};
+
+/* Refuses oversize input, DOCTYPEs, entities and deep nesting; captures libxml2's own error
+ * text into the context's error. */
+int xml_doc_read(vfh_ctx *ctx, const char *label, const char *xml, size_t len,
+                 struct xml_doc **ret);
+void xml_doc_free(struct xml_doc *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct xml_doc *, xml_doc_free)
+
+/* "LABEL line N: <a>/<b>/<c attr='value'>: REASON". attr may be NULL. Returns -abs(err). */
+int xml_fail(struct xml_doc *d, const xmlNode *node, const char *attr, int err, const char *fmt,
+             ...) _printf_(5, 6);
+
+unsigned int xml_line(const xmlNode *node);
+/* An element in no namespace (libvirt's own) with this name. */
+bool xml_is(const xmlNode *node, const char *name);
+/* The first child element in no namespace with this name, or NULL. */
+xmlNode *xml_child(const xmlNode *node, const char *name);
+/* The value of an un-namespaced attribute, pointing into the tree, or NULL when absent. */
+const char *xml_attr(const xmlNode *node, const char *name);
+
+/* Evaluates expr with node as the context node; the result is a node set (possibly empty). */
+int xml_find(struct xml_doc *d, xmlNode *node, const char *expr, xmlXPathObject **ret);
+DEFINE_TRIVIAL_CLEANUP_FUNC(xmlXPathObject *, xmlXPathFreeObject)
+static inline int xml_count(const xmlXPathObject *o)
+{
+        return o && o->nodesetval ? o->nodesetval->nodeNr : 0;
+}
+static inline xmlNode *xml_item(const xmlXPathObject *o, int i)
+{
+        return o->nodesetval->nodeTab[i];
+}
+
+/* Copies of values; *ret stays NULL when absent. */
+int xml_attr_dup(const xmlNode *node, const char *name, char **ret);
+/* The element's text with surrounding whitespace removed; NULL when the element is absent. */
+int xml_child_text(const xmlNode *node, const char *name, char **ret);
+
+/* libvirt's number rule (strtoul base 0: 0x hex, leading 0 octal, else decimal), no sign, no
+ * trailing junk, at most max. *present is false (and *ret untouched) when the attribute is
+ * absent. */
+int xml_attr_number(struct xml_doc *d, const xmlNode *node, const char *attr, unsigned long max,
+                    bool *present, unsigned long *ret);
+/* Plain decimal, for our own metadata (the schema says xsd:unsignedInt). */
+int xml_attr_decimal(struct xml_doc *d, const xmlNode *node, const char *attr, unsigned long max,
+                     bool *present, unsigned long *ret);
+/* yes/no; missing gives dflt. */
+int xml_attr_yes_no(struct xml_doc *d, const xmlNode *node, const char *attr, bool dflt, bool *ret);
+/* A host PCI <address [type='pci'] domain= bus= slot= function=/>, as libvirt reads it. */
+int xml_pci_address(struct xml_doc *d, const xmlNode *node, struct pci_addr *ret);
+/* A MAC attribute; *present false when absent. */
+int xml_attr_mac(struct xml_doc *d, const xmlNode *node, const char *attr, bool *present,
+                 struct mac_addr *ret);
+/* A UUID attribute or text in any form libvirt accepts (dashes anywhere), normalised. */
+int xml_uuid_parse(const char *s, char out[VFH_UUID_STRLEN]);
+/* <uuid> child of node; *present false when absent. */
+int xml_child_uuid(struct xml_doc *d, const xmlNode *node, bool *present,
+                   char out[VFH_UUID_STRLEN]);
+/* <vlan> child of node (absent: n_tags 0). */
+int xml_vlan(struct xml_doc *d, const xmlNode *node, struct vfh_vlan *ret);
+/* <driver name=… model=…/> child of node. */
+int xml_driver(const xmlNode *node, char **name, char **model);
+
+/* Grows an array by one zeroed element; returns it or NULL. */
+void *xml_array_append(void **array, size_t *n, size_t size);
+
+/* Our urn:x-vfiohook:1 metadata (lib/xml_meta.c). */
+int xml_domain_metadata(struct xml_doc *d, xmlNode *root, struct vfh_domain *dom);
+int xml_network_metadata(struct xml_doc *d, xmlNode *net, struct vfh_network *n);
+/* A <network> element (lib/xml_network.c), for <networkstatus> and <hookData> too. */
+int xml_network_from_node(struct xml_doc *d, xmlNode *node, struct vfh_network **ret);
+int xml_networkport_from_node(struct xml_doc *d, xmlNode *node, struct vfh_networkport **ret);
+int xml_domain_from_node(struct xml_doc *d, xmlNode *node, struct vfh_domain **ret);
