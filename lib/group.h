@@ -30,6 +30,7 @@ int group_list_numbers(vfh_ctx *ctx, int **ret, size_t *n);
 
 /* What detaching needs: the VFIO driver and whose journal records the changes. */
 struct group_opts {
+        const char *device;              /* the address asked for, for messages; NULL: none */
         const char *driver;              /* NULL: "vfio-pci"; else a VFIO variant driver */
         const struct vfh_config *config; /* NULL: no policy */
         const char *owner_id;            /* the journal doing the detach: its own claims pass */

@@ -11,6 +11,7 @@
 
 #include "addr.h"
 #include "internal.h"
+#include "pcilib.h"
 
 #define PCI_NAME_MAX    64 /* driver names, reset methods */
 #define PCI_MAX_NETDEVS 8
@@ -61,17 +62,6 @@ int pci_dev_list_vfs(vfh_ctx *ctx, const struct pci_dev *pf, struct pci_addr **r
 /* Every PCI device under /sys/bus/pci/devices, sorted by address. */
 int pci_list_all(vfh_ctx *ctx, struct pci_addr **ret, size_t *n);
 
-/* Names and capabilities from libpci (pci.ids and config space). */
-struct pci_info {
-        char class_name[128];  /* "Ethernet controller"; "Class 0200" when unknown */
-        char vendor_name[128]; /* "" when pci.ids does not know it */
-        char device_name[256];
-        bool cap_sriov;
-        bool cap_acs;
-        bool cap_flr; /* PCIe Device Capabilities FLR bit, or AF FLR */
-};
-/* Never exits, whatever libpci meets: its error handler records and returns. */
-int pci_dev_info(vfh_ctx *ctx, const struct pci_dev *dev, struct pci_info *ret);
-
-/* "Ethernet controller, driver e1000e" / "Ethernet controller, no driver": for messages. */
-char *pci_dev_describe(vfh_ctx *ctx, const struct pci_dev *dev, char *buf, size_t size);
+/* "Ethernet controller, driver e1000e" / "…, no driver", for messages. lib may be NULL (the
+ * class is then printed as a number). */
+char *pci_dev_describe(struct pci_lib *lib, const struct pci_dev *dev, char *buf, size_t size);

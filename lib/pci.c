@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The PCI device model, read from sysfs through the sysroot seam: identity, driver and
+ * override, IOMMU group, NUMA node, SR-IOV relations, reset method, and the network and block
+ * devices that hang below a device.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pci.h"
+
+#define DEV "/sys/bus/pci/devices/%s"
+
+static int read_hex16(vfh_ctx *ctx, const char *name, const char *attr, uint16_t *ret)
+{
+        unsigned long v;
+        int r = sysfs_read_ulong(ctx, &v, DEV "/%s", name, attr);
+
+        if (r < 0)
+                return r;
+        if (v > 0xffff)
+                return -EBADMSG;
+        *ret = (uint16_t)v;
+        return 0;
+}
+
+/* The header type is config byte 0x0e; bit 7 only says "multifunction". */
+static uint8_t read_header_type(vfh_ctx *ctx, const char *name)
+{
+        _cleanup_close_ int fd = sysfs_open(ctx, O_RDONLY, DEV "/config", name);
+        uint8_t byte = 0;
+
+        if (fd < 0 || pread(fd, &byte, 1, 0x0e) != 1)
+                return 0;
+        return byte & 0x7f;
+}
+
+/* An absent attribute reads as "": many only exist with the right driver or kernel. */
+static void read_optional(vfh_ctx *ctx, char *buf, size_t size, const char *name, const char *attr)
+{
+        if (sysfs_read(ctx, buf, size, DEV "/%s", name, attr) < 0)
+                buf[0] = '\0';
+}
+
+int pci_dev_current_driver(vfh_ctx *ctx, const char *name, char *buf, size_t size)
+{
+        int r = sysfs_link_name(ctx, buf, size, DEV "/driver", name);
+
+        if (r == -ENOENT) {
+                buf[0] = '\0';
+                return 0;
+        }
+        return r < 0 ? r : 0;
+}
+
+static int read_numa_node(vfh_ctx *ctx, const char *name)
+{
+        char buf[32], *end;
+        long v;
+
+        if (sysfs_read(ctx, buf, sizeof(buf), DEV "/numa_node", name) <= 0)
+                return -1;
+        v = strtol(buf, &end, 10);
+        return (*end || v < -1 || v > INT_MAX) ? -1 : (int)v;
+}
+
+static int read_iommu_group(vfh_ctx *ctx, const char *name)
+{
+        char buf[32], *end;
+        long v;
+
+        if (sysfs_link_name(ctx, buf, sizeof(buf), DEV "/iommu_group", name) <= 0)
+                return -1;
+        v = strtol(buf, &end, 10);
+        return (*end || v < 0 || v > INT_MAX) ? -1 : (int)v;
+}
+
+/* N when the entry is "virtfnN". */
+static int virtfn_index(const char *entry)
+{
+        char *end;
+        long v;
+
+        if (strncmp(entry, "virtfn", 6) != 0 || !entry[6])
+                return -1;
+        v = strtol(entry + 6, &end, 10);
+        return (*end || v < 0 || v > 65535) ? -1 : (int)v;
+}
+
+/* A VF's index is the N of the PF's virtfnN link that points back at it. */
+static void read_vf_relation(vfh_ctx *ctx, struct pci_dev *dev)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        char pf[PCI_ADDR_STRLEN + 8], target[PCI_ADDR_STRLEN + 8];
+        struct dirent *de;
+
+        if (sysfs_link_name(ctx, pf, sizeof(pf), DEV "/physfn", dev->name) < 0 ||
+            pci_addr_parse(pf, &dev->physfn) < 0)
+                return;
+        dev->is_vf = true;
+        dev->vf_index = -1;
+        if (sysfs_opendir(ctx, &dir, DEV, pf) < 0)
+                return;
+        while ((de = readdir(dir))) {
+                int index = virtfn_index(de->d_name);
+
+                if (index >= 0 &&
+                    sysfs_link_name(ctx, target, sizeof(target), DEV "/%s", pf, de->d_name) > 0 &&
+                    strcmp(target, dev->name) == 0) {
+                        dev->vf_index = index;
+                        return;
+                }
+        }
+}
+
+static void read_sriov(vfh_ctx *ctx, struct pci_dev *dev)
+{
+        unsigned long v;
+
+        if (sysfs_read_ulong(ctx, &v, DEV "/sriov_totalvfs", dev->name) < 0)
+                return;
+        dev->has_sriov = true;
+        dev->sriov_totalvfs = (unsigned int)v;
+        if (sysfs_read_ulong(ctx, &v, DEV "/sriov_numvfs", dev->name) == 0)
+                dev->sriov_numvfs = (unsigned int)v;
+}
+
+static void add_netdevs_in(vfh_ctx *ctx, struct pci_dev *dev, const char *subdir)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        struct dirent *de;
+
+        if (sysfs_opendir(ctx, &dir, DEV "/%s", dev->name, subdir) < 0)
+                return;
+        while ((de = readdir(dir)) && dev->n_netdevs < PCI_MAX_NETDEVS) {
+                if (de->d_name[0] == '.' || strlen(de->d_name) >= PCI_IFNAME_MAX)
+                        continue;
+                strcpy(dev->netdevs[dev->n_netdevs++], de->d_name);
+        }
+}
+
+/* net/ of the device itself, and of its virtio child (virtio-net has its netdev one level
+ * down). */
+static void read_netdevs(vfh_ctx *ctx, struct pci_dev *dev)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        struct dirent *de;
+
+        add_netdevs_in(ctx, dev, "net");
+        if (sysfs_opendir(ctx, &dir, DEV, dev->name) < 0)
+                return;
+        while ((de = readdir(dir))) {
+                char sub[PATH_MAX];
+
+                if (strncmp(de->d_name, "virtio", 6) != 0)
+                        continue;
+                snprintf(sub, sizeof(sub), "%s/net", de->d_name);
+                add_netdevs_in(ctx, dev, sub);
+        }
+}
+
+/* Whether a sysfs device path ("../devices/pci0000:00/0000:00:1f.2/ata1/…") passes through
+ * the device: one of its components is the address. */
+static bool path_below(const char *path, const char *name)
+{
+        size_t len = strlen(name);
+
+        for (const char *p = strstr(path, name); p; p = strstr(p + 1, name))
+                if ((p == path || p[-1] == '/') && (p[len] == '/' || p[len] == '\0'))
+                        return true;
+        return false;
+}
+
+static void read_blocks(vfh_ctx *ctx, struct pci_dev *dev)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        struct dirent *de;
+
+        if (sysfs_opendir(ctx, &dir, "/sys/block") < 0)
+                return;
+        while ((de = readdir(dir)) && dev->n_blocks < PCI_MAX_BLOCKS) {
+                char target[PATH_MAX];
+
+                if (de->d_name[0] == '.' || strlen(de->d_name) >= PCI_BLOCK_MAX)
+                        continue;
+                if (sysfs_readlink(ctx, target, sizeof(target), "/sys/block/%s", de->d_name) < 0)
+                        continue;
+                if (path_below(target, dev->name))
+                        strcpy(dev->blocks[dev->n_blocks++], de->d_name);
+        }
+}
+
+static int read_identity(vfh_ctx *ctx, struct pci_dev *dev)
+{
+        unsigned long class;
+        int r;
+
+        r = read_hex16(ctx, dev->name, "vendor", &dev->vendor);
+        if (r >= 0)
+                r = read_hex16(ctx, dev->name, "device", &dev->device);
+        if (r >= 0)
+                r = sysfs_read_ulong(ctx, &class, DEV "/class", dev->name);
+        if (r < 0)
+                return vfh_errorf(ctx, r,
+                                  "%s: cannot read its vendor, device and class from sysfs: %s",
+                                  dev->name, strerror(-r));
+        dev->class = (uint32_t) class & 0xffffff;
+        dev->header_type = read_header_type(ctx, dev->name);
+        return 0;
+}
+
+int pci_dev_load(vfh_ctx *ctx, const struct pci_addr *addr, struct pci_dev *ret)
+{
+        struct pci_dev *dev = ret;
+        int r;
+
+        *dev = (struct pci_dev){.addr = *addr, .iommu_group = -1, .numa_node = -1};
+        pci_addr_format(addr, dev->name);
+        if (!sysfs_exists(ctx, DEV, dev->name))
+                return vfh_errorf(ctx, ENODEV,
+                                  "%s: no such PCI device in /sys/bus/pci/devices; check the "
+                                  "address with `lspci -D`",
+                                  dev->name);
+        r = read_identity(ctx, dev);
+        if (r < 0)
+                return r;
+        r = pci_dev_current_driver(ctx, dev->name, dev->driver, sizeof(dev->driver));
+        if (r < 0)
+                return vfh_errorf(ctx, r, "%s: cannot read its driver link: %s", dev->name,
+                                  strerror(-r));
+        read_optional(ctx, dev->driver_override, sizeof(dev->driver_override), dev->name,
+                      "driver_override");
+        if (strcmp(dev->driver_override, "(null)") == 0)
+                dev->driver_override[0] = '\0';
+        dev->iommu_group = read_iommu_group(ctx, dev->name);
+        dev->numa_node = read_numa_node(ctx, dev->name);
+        read_vf_relation(ctx, dev);
+        read_sriov(ctx, dev);
+        read_optional(ctx, dev->reset_method, sizeof(dev->reset_method), dev->name, "reset_method");
+        read_netdevs(ctx, dev);
+        read_blocks(ctx, dev);
+        return 0;
+}
+
+int pci_dev_load_name(vfh_ctx *ctx, const char *name, struct pci_dev *ret)
+{
+        struct pci_addr addr;
+
+        if (pci_addr_parse(name, &addr) < 0)
+                return vfh_errorf(ctx, EINVAL,
+                                  "'%s' is not a PCI address; write it as DDDD:BB:SS.F, e.g. "
+                                  "0000:03:00.0",
+                                  name);
+        return pci_dev_load(ctx, &addr, ret);
+}
+
+bool pci_dev_is_bridge(const struct pci_dev *dev)
+{
+        return (dev->class >> 8) == PCI_CLASS_BRIDGE_PCI || dev->header_type == 1;
+}
+
+static int compare_addrs(const void *a, const void *b)
+{
+        const struct pci_addr *x = a, *y = b;
+
+        if (x->domain != y->domain)
+                return x->domain < y->domain ? -1 : 1;
+        if (x->bus != y->bus)
+                return x->bus < y->bus ? -1 : 1;
+        if (x->slot != y->slot)
+                return x->slot < y->slot ? -1 : 1;
+        return (int)x->function - (int)y->function;
+}
+
+static int push_addr(struct pci_addr **v, size_t *n, const struct pci_addr *a)
+{
+        struct pci_addr *grown = realloc(*v, (*n + 1) * sizeof(**v));
+
+        if (!grown)
+                return -ENOMEM;
+        grown[(*n)++] = *a;
+        *v = grown;
+        return 0;
+}
+
+int pci_list_all(vfh_ctx *ctx, struct pci_addr **ret, size_t *n)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        _cleanup_free_ struct pci_addr *v = NULL;
+        size_t count = 0;
+        struct dirent *de;
+        int r = sysfs_opendir(ctx, &dir, "/sys/bus/pci/devices");
+
+        if (r < 0)
+                return vfh_errorf(ctx, r, "/sys/bus/pci/devices: cannot list it: %s", strerror(-r));
+        while ((de = readdir(dir))) {
+                struct pci_addr a;
+
+                if (pci_addr_parse(de->d_name, &a) < 0)
+                        continue;
+                r = push_addr(&v, &count, &a);
+                if (r < 0)
+                        return r;
+        }
+        if (count)
+                qsort(v, count, sizeof(*v), compare_addrs);
+        *ret = TAKE_PTR(v);
+        *n = count;
+        return 0;
+}
+
+struct vf_entry {
+        int index;
+        struct pci_addr addr;
+};
+
+static int compare_vf_entries(const void *a, const void *b)
+{
+        return ((const struct vf_entry *)a)->index - ((const struct vf_entry *)b)->index;
+}
+
+int pci_dev_list_vfs(vfh_ctx *ctx, const struct pci_dev *pf, struct pci_addr **ret, size_t *n)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        _cleanup_free_ struct vf_entry *v = NULL;
+        size_t count = 0;
+        struct dirent *de;
+        int r = sysfs_opendir(ctx, &dir, DEV, pf->name);
+
+        if (r < 0)
+                return r;
+        while ((de = readdir(dir))) {
+                char target[PCI_ADDR_STRLEN + 8];
+                int index = virtfn_index(de->d_name);
+                struct vf_entry *grown, e = {.index = index};
+
+                if (index < 0 ||
+                    sysfs_link_name(ctx, target, sizeof(target), DEV "/%s", pf->name, de->d_name) <
+                        0 ||
+                    pci_addr_parse(target, &e.addr) < 0)
+                        continue;
+                grown = realloc(v, (count + 1) * sizeof(*v));
+                if (!grown)
+                        return -ENOMEM;
+                v = grown;
+                v[count++] = e;
+        }
+        if (count)
+                qsort(v, count, sizeof(*v), compare_vf_entries);
+        *ret = count ? malloc(count * sizeof(**ret)) : NULL;
+        if (count && !*ret)
+                return -ENOMEM;
+        for (size_t i = 0; i < count; i++)
+                (*ret)[i] = v[i].addr;
+        *n = count;
+        return 0;
+}
+
+char *pci_dev_describe(struct pci_lib *lib, const struct pci_dev *dev, char *buf, size_t size)
+{
+        char class_name[128];
+
+        pci_lib_class_name(lib, dev->class, class_name, sizeof(class_name));
+        if (dev->driver[0])
+                snprintf(buf, size, "%s, driver %s", class_name, dev->driver);
+        else
+                snprintf(buf, size, "%s, no driver", class_name);
+        return buf;
+}

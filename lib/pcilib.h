@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libpci behind a small interface: names from pci.ids and capabilities from config space. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "internal.h"
+
+/* Names and capabilities from libpci (pci.ids and config space). */
+struct pci_info {
+        char class_name[128];  /* "Ethernet controller"; "Class 0200" when unknown */
+        char vendor_name[128]; /* "" when pci.ids does not know it */
+        char device_name[256];
+        bool cap_sriov;
+        bool cap_acs;
+        bool cap_flr; /* PCIe Device Capabilities FLR bit, or AF FLR */
+};
+
+/* One libpci session pointed at the sysroot; open it once for many devices (it loads
+ * pci.ids). Its error handler records and returns: libpci never exits the process. */
+struct pci_lib;
+int pci_lib_open(vfh_ctx *ctx, struct pci_lib **ret);
+void pci_lib_close(struct pci_lib *lib);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct pci_lib *, pci_lib_close)
+#define _cleanup_pci_lib_ _cleanup_(pci_lib_closep)
+
+/* lib/pcilib.c keeps libpci's own "struct pci_dev" away from ours: it sees only addresses. */
+int pci_lib_info(struct pci_lib *lib, const struct pci_addr *addr, struct pci_info *ret);
+/* The class name from pci.ids ("Ethernet controller"), or "class 0200". */
+char *pci_lib_class_name(struct pci_lib *lib, uint32_t class, char *buf, size_t size);
