@@ -147,14 +147,15 @@ pci_netdev() {
 # vf_addr PF N: PCI address of VF N of PF
 vf_addr() { _l=$(readlink "/sys/bus/pci/devices/$1/virtfn$2" 2>/dev/null) && echo "${_l##*/}"; }
 
-# wait_for SECONDS CMD [ARG...]: poll CMD every 0.2 s until it succeeds
+# wait_for SECONDS CMD [ARG...]: poll CMD every 0.2 s until it succeeds (wall clock:
+# under TCG one poll of a dynamic binary can itself take a second)
 wait_for() {
-	_w=$(($1 * 5)); shift
-	while [ $_w -gt 0 ]; do
+	_end=$(($(date +%s) + $1)); shift
+	while :; do
 		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2; _w=$((_w - 1))
+		[ "$(date +%s)" -lt $_end ] || return 1
+		sleep 0.2
 	done
-	return 1
 }
 
 # t_require_rig: the rig must have an IOMMU and igb; otherwise skip (fail under CI).
@@ -214,9 +215,15 @@ libvirt_start() {
 		mkdir -p /var/cache/libvirt/qemu/capabilities
 		cp "$_caps"/*.xml /var/cache/libvirt/qemu/capabilities/ 2>/dev/null
 	fi
+	# Debian's libvirt resolves its built-in default user before reading qemu.conf
+	grep -q '^libvirt-qemu:' /etc/passwd ||
+		echo 'libvirt-qemu:x:64055:64055:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin' >>/etc/passwd
+	grep -q '^libvirt-qemu:' /etc/group || echo 'libvirt-qemu:x:64055:' >>/etc/group
+	grep -q '^kvm:' /etc/group || echo 'kvm:x:64056:' >>/etc/group
+	grep -q '^libvirt:' /etc/group || echo 'libvirt:x:64057:' >>/etc/group
 	virtlogd -d || return 1
 	libvirtd -d || return 1
-	wait_for 120 virsh -c qemu:///system version || return 1
+	wait_for 120 libvirt_alive_and_answering || return 1
 	# hand the probed capabilities back to the host build dir (the io share is the only
 	# writable path to the host; run-vm.sh copies them from there)
 	if [ ! -d "$_caps" ] && [ -w /vfh-io ]; then
@@ -224,6 +231,12 @@ libvirt_start() {
 			cp /var/cache/libvirt/qemu/capabilities/*.xml "/vfh-io/libvirt-caps/$_key/" 2>/dev/null
 	fi
 	return 0
+}
+
+libvirt_alive_and_answering() {
+	# stop polling early when libvirtd died during start-up
+	[ -f /run/libvirtd.pid ] && ! kill -0 "$(cat /run/libvirtd.pid)" 2>/dev/null && { _end=0; return 1; }
+	virsh -c qemu:///system version
 }
 
 # vfh_save NAME FILE...: copy files out of the guest (whose writes vanish at power-off)
