@@ -38,3 +38,4 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 bool cli_wants_help(const char *command, int argc, char **argv);
 
 /* The commands, one file each (tools/cmd_NAME.c). */
+int cmd_parse(struct cli *cli, int argc, char **argv);

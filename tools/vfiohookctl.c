@@ -12,6 +12,8 @@
 
 /* Keep in the order the overview should show; the NULL entry ends the table. */
 static const struct cli_command commands[] = {
+    {"parse", cmd_parse, "--xml FILE [--network-dir DIR]... [--json]",
+     "print the model vfiohook reads from a libvirt XML document"},
     {},
 };
 
