@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The journal: its text form round-trips, its parser refuses anything broken, files are
+ * replaced atomically in a run dir nobody else controls, and ownership follows live owners. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "support.h"
+
+static vfh_ctx *ctx_at(const char *root)
+{
+        vfh_ctx *ctx = NULL;
+
+        if (vfh_ctx_new(&ctx) < 0 || vfh_ctx_set_sysroot(ctx, root) < 0 ||
+            vfh_ctx_set_run_dir(ctx, "/run/vfiohook") < 0)
+                abort();
+        test_mkdir(root, "run");
+        return ctx;
+}
+
+static struct journal *sample(vfh_ctx *ctx)
+{
+        struct journal *j = NULL;
+        struct journal_record *rec;
+
+        if (journal_new(ctx, JOURNAL_OWNER_DOMAIN, "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+                        "guest one", &j) < 0)
+                abort();
+        rec = journal_append(j, "bind");
+        journal_record_set(rec, "device", "0000:03:00.0");
+        journal_record_set(rec, "driver", "e1000e");
+        journal_record_set(rec, "override", "");
+        rec->state = JOURNAL_DONE;
+        rec = journal_append(j, "vf");
+        journal_record_set(rec, "note", "a=b %c\nd");
+        return j;
+}
+
+TEST(format_and_parse_round_trip)
+{
+        vfh_ctx *ctx = ctx_at(test_tmpdir());
+        struct journal *j = sample(ctx), *back = NULL;
+        char *text = NULL, *again = NULL, err[128];
+
+        CHECK_INT(journal_format(j, &text), 0);
+        CHECK_CONTAINS(text, "vfiohook-journal version=1\n");
+        CHECK_CONTAINS(text, "owner kind=domain id=1b4e28ba-2fa1-11d2-883f-0016d3cca427 "
+                             "name=guest%20one\n");
+        CHECK_CONTAINS(text, "record 1 bind done device=0000:03:00.0 driver=e1000e override=\n");
+        CHECK_CONTAINS(text, "record 2 vf intent note=a%3Db%20%25c%0Ad\n");
+        CHECK_CONTAINS(text, "end records=2 next=3\n");
+        CHECK_INT(journal_parse_buffer(text, strlen(text), &back, err, sizeof(err)), 0);
+        if (back) {
+                CHECK_STR(back->name, "guest one");
+                CHECK_INT(back->n_records, 2);
+                CHECK_STR(journal_record_get(&back->records[1], "note"), "a=b %c\nd");
+                CHECK_INT(back->records[0].state, JOURNAL_DONE);
+                CHECK_INT(back->next_seq, 3);
+                CHECK_INT(journal_format(back, &again), 0);
+                CHECK_STR(again, text);
+        }
+        free(text);
+        free(again);
+        journal_free(back);
+        journal_free(j);
+        vfh_ctx_unref(ctx);
+}
+
+static void expect_refused(const char *text, const char *why)
+{
+        struct journal *j = NULL;
+        char err[256];
+
+        CHECK_INT(journal_parse_buffer(text, strlen(text), &j, err, sizeof(err)), -EBADMSG);
+        CHECK(j == NULL);
+        CHECK_CONTAINS(err, why);
+}
+
+TEST(parser_refuses_broken_journals)
+{
+        static const char head[] = "vfiohook-journal version=1\nowner kind=cli id=cli name=\n";
+        char buf[512];
+
+        expect_refused("", "no end line");
+        expect_refused("vfiohook-journal version=2\n", "version 2 is not known");
+        snprintf(buf, sizeof(buf), "%srecord 1 bind done device=x\n", head);
+        expect_refused(buf, "no end line");
+        snprintf(buf, sizeof(buf), "%srecord 1 bind done device=x\nend records=1 next=2", head);
+        expect_refused(buf, "no newline");
+        snprintf(buf, sizeof(buf), "%srecord 1 bind done device=x\nend records=2 next=2\n", head);
+        expect_refused(buf, "counts 2 records");
+        snprintf(buf, sizeof(buf),
+                 "%srecord 2 bind done\nrecord 2 bind done\nend records=2 next=3\n", head);
+        expect_refused(buf, "out of order");
+        snprintf(buf, sizeof(buf), "%srecord 1 bind done a=1 a=2\nend records=1 next=2\n", head);
+        expect_refused(buf, "duplicate key");
+        snprintf(buf, sizeof(buf), "%srecord 1 bind done a=%%4\nend records=1 next=2\n", head);
+        expect_refused(buf, "bad escape");
+        snprintf(buf, sizeof(buf), "%srecord 1 bind maybe\nend records=1 next=2\n", head);
+        expect_refused(buf, "bad record state");
+        snprintf(buf, sizeof(buf), "%send records=0 next=1\ngarbage\n", head);
+        expect_refused(buf, "after the end line");
+        expect_refused("vfiohook-journal version=1\nowner kind=cli id=../x name=\n", "owner id");
+        snprintf(buf, sizeof(buf), "%srecord 1 bind done  a=1\nend records=1 next=2\n", head);
+        expect_refused(buf, "empty field");
+}
+
+TEST(save_load_and_remove_atomically)
+{
+        const char *root = test_tmpdir();
+        vfh_ctx *ctx = ctx_at(root);
+        struct journal *j = sample(ctx), *back = NULL;
+        char path[PATH_MAX], **ids = NULL;
+        struct stat st;
+
+        CHECK_INT(journal_save(ctx, j), 0);
+        snprintf(path, sizeof(path), "%s/run/vfiohook", root);
+        CHECK_INT(stat(path, &st), 0);
+        CHECK_INT(st.st_mode & 0777, 0700);
+        snprintf(path, sizeof(path), "%s/run/vfiohook/%s.journal", root, j->id);
+        CHECK_INT(access(path, F_OK), 0);
+        snprintf(path, sizeof(path), "%s/run/vfiohook/.%s.journal.tmp", root, j->id);
+        CHECK(access(path, F_OK) < 0);
+        CHECK_INT(journal_load(ctx, j->id, &back), 0);
+        CHECK(back && back->n_records == 2);
+        CHECK_INT(journal_list_ids(ctx, &ids), 0);
+        CHECK(ids && ids[0] && strcmp(ids[0], j->id) == 0 && !ids[1]);
+        journal_ids_free(ids);
+        journal_drop(j, 1);
+        journal_drop(j, 0);
+        CHECK_INT(journal_save(ctx, j), 0); /* empty: the file goes */
+        journal_free(back);
+        back = NULL;
+        CHECK_INT(journal_load(ctx, j->id, &back), -ENOENT);
+        journal_free(j);
+        vfh_ctx_unref(ctx);
+}
+
+TEST(truncated_file_is_refused_with_its_name)
+{
+        const char *root = test_tmpdir();
+        vfh_ctx *ctx = ctx_at(root);
+        struct journal *j = NULL;
+
+        test_write_file(root, "run/vfiohook/cli.journal",
+                        "vfiohook-journal version=1\nowner kind=cli id=cli name=\n"
+                        "record 1 bind done device=0000:03:00.0\n");
+        CHECK_INT(journal_load(ctx, "cli", &j), -EBADMSG);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "/run/vfiohook/cli.journal: line 4: no end line");
+        CHECK(j == NULL);
+        vfh_ctx_unref(ctx);
+}
+
+TEST(symlinked_or_open_run_dir_is_refused)
+{
+        const char *root = test_tmpdir();
+        vfh_ctx *ctx = ctx_at(root);
+        struct journal *j = NULL;
+        char path[PATH_MAX];
+
+        test_mkdir(root, "elsewhere");
+        test_symlink(root, "run/vfiohook", "/elsewhere");
+        CHECK_INT(journal_load(ctx, "cli", &j), -EPERM);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "is a symlink");
+        snprintf(path, sizeof(path), "%s/run/vfiohook", root);
+        unlink(path);
+        test_mkdir(root, "run/vfiohook");
+        chmod(path, 0777);
+        CHECK_INT(journal_load(ctx, "cli", &j), -EPERM);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "writable only by it");
+        vfh_ctx_unref(ctx);
+}
+
+TEST(claims_follow_running_owners)
+{
+        const char *root = test_tmpdir();
+        vfh_ctx *ctx = ctx_at(root);
+        struct journal *j = sample(ctx), *owner = NULL;
+
+        CHECK_INT(journal_save(ctx, j), 0);
+        /* No pid file: the domain is not running, its journal is stale and claims nothing. */
+        CHECK_INT(journal_find_claim(ctx, "device", "0000:03:00.0", NULL, &owner), 0);
+        test_write_file(root, "run/libvirt/qemu/guest one.pid", "4242\n");
+        CHECK_INT(journal_find_claim(ctx, "device", "0000:03:00.0", NULL, &owner), 0);
+        test_mkdir(root, "proc/4242");
+        CHECK_INT(journal_find_claim(ctx, "device", "0000:03:00.0", NULL, &owner), 1);
+        CHECK(owner && strcmp(owner->name, "guest one") == 0);
+        journal_free(owner);
+        owner = NULL;
+        CHECK_INT(journal_find_claim(ctx, "device", "0000:03:00.0", j->id, &owner), 0);
+        CHECK_INT(journal_find_claim(ctx, "device", "0000:09:00.0", NULL, &owner), 0);
+        journal_free(j);
+        vfh_ctx_unref(ctx);
+}
+
+TEST(lock_is_exclusive_and_times_out)
+{
+        const char *root = test_tmpdir();
+        vfh_ctx *ctx = ctx_at(root);
+        int fd = -1, fd2 = -1;
+
+        vfh_ctx_set_timeout_ms(ctx, 100);
+        CHECK_INT(journal_lock(ctx, &fd), 0);
+        CHECK(fd >= 0);
+        CHECK_INT(journal_lock(ctx, &fd2), -ETIMEDOUT);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "another vfiohook run still holds it");
+        journal_unlock(fd);
+        CHECK_INT(journal_lock(ctx, &fd2), 0);
+        journal_unlock(fd2);
+        vfh_ctx_unref(ctx);
+}
