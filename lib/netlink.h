@@ -41,10 +41,10 @@ int nl_seam_request(vfh_ctx *ctx, struct nl_msg *req, nl_reply_cb cb, void *user
 /* The kernel's text when it gave one, else the local detail, else "". */
 const char *nl_report_text(const struct nl_report *report);
 
-#ifdef VFH_TEST_BUILD
 /*
- * A transport with the semantics of send(2)/recv(2) on a datagram socket, so tests drive the
- * seam's own buffer sizing, sequence checks and error parsing:
+ * A transport with the semantics of send(2)/recv(2) on a datagram socket. The seam's own is
+ * the NETLINK_ROUTE socket; a test build can put canned replies in its place and still drive
+ * the seam's buffer sizing, sequence checks and error parsing:
  *   send gets the complete request (header filled in) and returns 0 or -errno;
  *   recv with MSG_PEEK | MSG_TRUNC returns the next datagram's full length without consuming
  *   it; recv without them copies up to size bytes, consumes the datagram and returns its full
@@ -56,6 +56,7 @@ struct nl_transport {
         void *data;
 };
 
+#ifdef VFH_TEST_BUILD
 /* Replaces the socket for every later request; NULL restores the real one. */
 void nl_seam_set_transport(const struct nl_transport *transport);
 #endif
