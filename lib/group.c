@@ -551,14 +551,14 @@ static bool group_has(const struct pci_group *grp, const char *dev)
         return false;
 }
 
-/* Undoes bind records from index `from` on, newest first, dropping those restored. */
-static int restore_from(vfh_ctx *ctx, const struct pci_group *grp, struct journal *j, size_t from,
-                        size_t *restored)
+/* Undoes bind records with index in [from, to), newest first, dropping those restored. */
+static int restore_range(vfh_ctx *ctx, const struct pci_group *grp, struct journal *j, size_t from,
+                         size_t to, size_t *restored)
 {
         int first_error = 0;
 
         *restored = 0;
-        for (size_t i = j->n_records; i-- > from;) {
+        for (size_t i = to; i-- > from;) {
                 const struct journal_record *rec = &j->records[i];
                 const char *dev = journal_record_get(rec, "device");
                 int r;
@@ -584,11 +584,20 @@ static int rollback(vfh_ctx *ctx, const struct pci_group *grp, struct journal *j
                     int err)
 {
         char message[VFH_ERROR_MAX];
-        size_t restored;
+        size_t restored, to = j->n_records;
         int r;
 
         snprintf(message, sizeof(message), "%s", ctx->last_error);
-        r = restore_from(ctx, grp, j, from, &restored);
+        /* A write that timed out may still complete when the driver wakes up: its record stays
+         * an intent for recover, and rolling back under it would race the kernel. */
+        if (err == -ETIMEDOUT && to > from) {
+                size_t len = strlen(message);
+
+                snprintf(message + len, sizeof(message) - len,
+                         " (journal %s keeps this step for `vfiohookctl recover`)", j->id);
+                to--;
+        }
+        r = restore_range(ctx, grp, j, from, to, &restored);
         if (r < 0)
                 vfh_logf(ctx, LOG_ERR, "rollback incomplete: %s; the journal %s keeps the rest",
                          ctx->last_error, j->id);
@@ -638,7 +647,7 @@ int group_detach(vfh_ctx *ctx, const struct pci_group *grp, struct journal *j,
 int group_reattach(vfh_ctx *ctx, const struct pci_group *grp, struct journal *j)
 {
         size_t restored;
-        int r = restore_from(ctx, grp, j, 0, &restored);
+        int r = restore_range(ctx, grp, j, 0, j->n_records, &restored);
 
         if (r < 0)
                 return r;

@@ -286,14 +286,22 @@ int sysfs_mkdir(vfh_ctx *ctx, unsigned int mode, const char *fmt, ...)
 
 static int vreadlink(vfh_ctx *ctx, char *buf, size_t size, const char *fmt, va_list ap)
 {
-        char path[PATH_MAX];
+        _cleanup_close_ int dirfd = -1;
+        char path[PATH_MAX], *base;
         ssize_t n;
         int r = format_path(path, sizeof(path), fmt, ap);
 
         if (r < 0)
                 return r;
         ctx->counters.sysfs_reads++;
-        n = readlinkat(ctx->sysroot_fd, relative(path), buf, size);
+        /* The directory is resolved like every other path (absolute links stay in the
+         * sysroot); only the last component is read as a link. */
+        base = strrchr(path, '/');
+        *base = '\0';
+        dirfd = open_in_root(ctx, path[0] ? path : "/", O_PATH | O_DIRECTORY);
+        if (dirfd < 0)
+                return dirfd;
+        n = readlinkat(dirfd, base + 1, buf, size);
         if (n < 0)
                 return negative_errno();
         if ((size_t)n >= size)
