@@ -87,8 +87,8 @@ struct vf_pf_state {
 int vf_pf_read(vfh_ctx *ctx, const char *pf_netdev, struct vf_pf_state *ret);
 void vf_pf_state_clear(struct vf_pf_state *state);
 int vf_read(vfh_ctx *ctx, const struct vf_ref *vf, struct vf_settings *ret);
-/* The PF's driver (/sys/class/net/PF/device/driver), or "unknown driver". */
-void vf_pf_driver(vfh_ctx *ctx, const char *pf_netdev, char *buf, size_t size);
+/* The PF's driver (/sys/class/net/PF/device/driver): 0, or -errno with "unknown driver". */
+int vf_pf_driver(vfh_ctx *ctx, const char *pf_netdev, char *buf, size_t size);
 /* /sys/class/net/PF/speed in Mbit/s; -ENODATA while the link is down or the speed unknown. */
 int vf_pf_speed_mbps(vfh_ctx *ctx, const char *pf_netdev, unsigned long *ret);
 

@@ -237,10 +237,13 @@ char *vf_ref_format(const struct vf_ref *vf, char *buf, size_t size)
         return buf;
 }
 
-void vf_pf_driver(vfh_ctx *ctx, const char *pf_netdev, char *buf, size_t size)
+int vf_pf_driver(vfh_ctx *ctx, const char *pf_netdev, char *buf, size_t size)
 {
-        if (sysfs_link_name(ctx, buf, size, "/sys/class/net/%s/device/driver", pf_netdev) < 0)
+        int r = sysfs_link_name(ctx, buf, size, "/sys/class/net/%s/device/driver", pf_netdev);
+
+        if (r < 0)
                 snprintf(buf, size, "unknown driver");
+        return r < 0 ? r : 0;
 }
 
 int vf_pf_speed_mbps(vfh_ctx *ctx, const char *pf_netdev, unsigned long *ret)

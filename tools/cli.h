@@ -39,3 +39,4 @@ bool cli_wants_help(const char *command, int argc, char **argv);
 
 /* The commands, one file each (tools/cmd_NAME.c). */
 int cmd_parse(struct cli *cli, int argc, char **argv);
+int cmd_vf(struct cli *cli, int argc, char **argv);

@@ -14,6 +14,9 @@
 static const struct cli_command commands[] = {
     {"parse", cmd_parse, "--xml FILE [--network-dir DIR]... [--json]",
      "print the model vfiohook reads from a libvirt XML document"},
+    {"vf", cmd_vf,
+     "show PF [--json] | set PF N key=value... [--save FILE] | set PF N --restore FILE",
+     "show or set SR-IOV VF settings (ip-link key names)"},
     {},
 };
 
