@@ -40,3 +40,15 @@ bool cli_wants_help(const char *command, int argc, char **argv);
 /* The commands, one file each (tools/cmd_NAME.c). */
 int cmd_parse(struct cli *cli, int argc, char **argv);
 int cmd_vf(struct cli *cli, int argc, char **argv);
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_detach(struct cli *cli, int argc, char **argv);
+int cmd_reattach(struct cli *cli, int argc, char **argv);
+
+/* Shared by the commands that apply the host policy (tools/cmd_check.c). */
+struct vfh_config;
+/* Loads --config FILE (must exist) or the default (optional) and applies it to the context. */
+int cli_load_config(struct cli *cli, struct vfh_config **ret);
+/* "BDF [--json] [--driver MODEL]"; json/driver may be NULL when the command has no such option. */
+int cli_parse_device_args(const char *command, int argc, char **argv, const char **device,
+                          bool *json, const char **driver);

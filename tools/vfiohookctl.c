@@ -14,6 +14,11 @@
 static const struct cli_command commands[] = {
     {"parse", cmd_parse, "--xml FILE [--network-dir DIR]... [--json]",
      "print the model vfiohook reads from a libvirt XML document"},
+    {"list", cmd_list, "[--json]", "IOMMU groups, their devices and drivers, and /dev/vfio users"},
+    {"check", cmd_check, "BDF [--driver MODEL] [--json]",
+     "whether the device's IOMMU group could be detached, and why not"},
+    {"detach", cmd_detach, "BDF [--driver MODEL]", "move the device's IOMMU group to vfio-pci"},
+    {"reattach", cmd_reattach, "BDF", "return a detached IOMMU group to its recorded drivers"},
     {"vf", cmd_vf,
      "show PF [--json] | set PF N key=value... [--save FILE] | set PF N --restore FILE",
      "show or set SR-IOV VF settings (ip-link key names)"},

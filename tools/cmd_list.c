@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vfiohookctl list: every IOMMU group with its members (names from pci.ids, drivers, NUMA
+ * node, netdevs, SR-IOV relations), whether it is viable for VFIO now, and which processes
+ * hold /dev/vfio/N open.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "group.h"
+
+struct list_state {
+        vfh_ctx *ctx;
+        struct pci_lib *lib;
+        struct json *json; /* NULL: text */
+};
+
+static void print_dev_text(struct list_state *s, const struct pci_dev *d)
+{
+        struct pci_info info = {0};
+
+        pci_lib_info(s->lib, &d->addr, &info);
+        if (!info.class_name[0])
+                pci_lib_class_name(s->lib, d->class, info.class_name, sizeof(info.class_name));
+        printf("  %s [%04x:%04x] %s: %s%s%s", d->name, d->vendor, d->device, info.class_name,
+               info.vendor_name, info.vendor_name[0] ? " " : "", info.device_name);
+        printf(" (%s%s", d->driver[0] ? "driver " : "no driver", d->driver);
+        if (d->numa_node >= 0)
+                printf(", numa %d", d->numa_node);
+        if (pci_dev_is_bridge(d))
+                printf(", bridge");
+        if (d->is_vf) {
+                char pf[PCI_ADDR_STRLEN];
+
+                printf(", VF %d of %s", d->vf_index, pci_addr_format(&d->physfn, pf));
+        }
+        if (d->has_sriov)
+                printf(", SR-IOV PF %u/%u VFs", d->sriov_numvfs, d->sriov_totalvfs);
+        for (size_t i = 0; i < d->n_netdevs; i++)
+                printf("%s%s", i ? " " : ", net ", d->netdevs[i]);
+        printf(")\n");
+}
+
+static void json_vfs(struct list_state *s, const struct pci_dev *d)
+{
+        _cleanup_free_ struct pci_addr *vfs = NULL;
+        size_t n = 0;
+
+        json_key(s->json, "vfs");
+        if (!d->has_sriov || pci_dev_list_vfs(s->ctx, d, &vfs, &n) < 0) {
+                json_null(s->json);
+                return;
+        }
+        json_array_begin(s->json);
+        for (size_t i = 0; i < n; i++) {
+                char a[PCI_ADDR_STRLEN];
+
+                json_string(s->json, pci_addr_format(&vfs[i], a));
+        }
+        json_array_end(s->json);
+}
+
+static void json_kv_optional_int(struct json *j, const char *key, bool known, long long v)
+{
+        if (known)
+                json_kv_int(j, key, v);
+        else
+                json_kv_null(j, key);
+}
+
+static void print_dev_json(struct list_state *s, const struct pci_dev *d)
+{
+        struct json *j = s->json;
+        struct pci_info info = {0};
+        char buf[PCI_ADDR_STRLEN];
+        bool have_info = pci_lib_info(s->lib, &d->addr, &info) == 0;
+
+        json_object_begin(j);
+        json_kv_string(j, "address", d->name);
+        snprintf(buf, sizeof(buf), "%04x", d->vendor);
+        json_kv_string(j, "vendor", buf);
+        snprintf(buf, sizeof(buf), "%04x", d->device);
+        json_kv_string(j, "device", buf);
+        snprintf(buf, sizeof(buf), "%06x", d->class);
+        json_kv_string(j, "class", buf);
+        json_kv_string(j, "class_name", have_info ? info.class_name : NULL);
+        json_kv_string(j, "vendor_name", info.vendor_name[0] ? info.vendor_name : NULL);
+        json_kv_string(j, "device_name", info.device_name[0] ? info.device_name : NULL);
+        json_kv_string(j, "driver", d->driver[0] ? d->driver : NULL);
+        json_kv_string(j, "driver_override", d->driver_override[0] ? d->driver_override : NULL);
+        json_kv_optional_int(j, "numa_node", d->numa_node >= 0, d->numa_node);
+        json_kv_bool(j, "bridge", pci_dev_is_bridge(d));
+        json_kv_string(j, "reset_method", d->reset_method[0] ? d->reset_method : NULL);
+        json_key(j, "netdevs");
+        json_array_begin(j);
+        for (size_t i = 0; i < d->n_netdevs; i++)
+                json_string(j, d->netdevs[i]);
+        json_array_end(j);
+        json_kv_string(j, "physfn", d->is_vf ? pci_addr_format(&d->physfn, buf) : NULL);
+        json_kv_optional_int(j, "vf_index", d->is_vf && d->vf_index >= 0, d->vf_index);
+        json_kv_optional_int(j, "sriov_numvfs", d->has_sriov, d->sriov_numvfs);
+        json_kv_optional_int(j, "sriov_totalvfs", d->has_sriov, d->sriov_totalvfs);
+        json_vfs(s, d);
+        json_key(j, "caps");
+        if (have_info) {
+                json_object_begin(j);
+                json_kv_bool(j, "sriov", info.cap_sriov);
+                json_kv_bool(j, "acs", info.cap_acs);
+                json_kv_bool(j, "flr", info.cap_flr);
+                json_object_end(j);
+        } else
+                json_null(j);
+        json_object_end(j);
+}
+
+static void print_group_text(int number, bool node, const struct vfio_holder *h, size_t n)
+{
+        printf("group %d", number);
+        if (node)
+                printf(" /dev/vfio/%d", number);
+        for (size_t i = 0; i < n; i++)
+                printf("%s%d %s", i ? ", " : " held by ", (int)h[i].pid, h[i].comm);
+        printf("\n");
+}
+
+static void print_holders_json(struct json *j, const struct vfio_holder *h, size_t n)
+{
+        json_key(j, "holders");
+        json_array_begin(j);
+        for (size_t i = 0; i < n; i++) {
+                json_object_begin(j);
+                json_kv_int(j, "pid", h[i].pid);
+                json_kv_string(j, "comm", h[i].comm);
+                json_object_end(j);
+        }
+        json_array_end(j);
+}
+
+static int list_group(struct list_state *s, int number)
+{
+        static struct pci_group grp;
+        _cleanup_free_ struct vfio_holder *holders = NULL;
+        size_t n_holders = 0;
+        char why[256];
+        bool viable, node;
+        int r = group_load(s->ctx, number, &grp);
+
+        if (r < 0)
+                return r;
+        group_vfio_holders(s->ctx, number, &holders, &n_holders);
+        viable = group_is_viable(s->ctx, &grp, why, sizeof(why));
+        node = sysfs_exists(s->ctx, "/dev/vfio/%d", number);
+        if (!s->json) {
+                print_group_text(number, node, holders, n_holders);
+                for (size_t i = 0; i < grp.n_members; i++)
+                        print_dev_text(s, &grp.members[i]);
+                return 0;
+        }
+        json_object_begin(s->json);
+        json_kv_int(s->json, "group", number);
+        json_kv_bool(s->json, "vfio_node", node);
+        json_kv_bool(s->json, "viable", viable);
+        print_holders_json(s->json, holders, n_holders);
+        json_key(s->json, "devices");
+        json_array_begin(s->json);
+        for (size_t i = 0; i < grp.n_members; i++)
+                print_dev_json(s, &grp.members[i]);
+        json_array_end(s->json);
+        json_object_end(s->json);
+        return 0;
+}
+
+static int list_ungrouped(struct list_state *s)
+{
+        _cleanup_free_ struct pci_addr *all = NULL;
+        size_t n = 0;
+        bool header = false;
+        int r = pci_list_all(s->ctx, &all, &n);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                struct pci_dev d;
+
+                if (pci_dev_load(s->ctx, &all[i], &d) < 0 || d.iommu_group >= 0)
+                        continue;
+                if (!header && !s->json)
+                        printf("no IOMMU group\n");
+                header = true;
+                if (s->json)
+                        print_dev_json(s, &d);
+                else
+                        print_dev_text(s, &d);
+        }
+        return 0;
+}
+
+static int parse_list_args(int argc, char **argv, bool *json)
+{
+        static const struct option options[] = {{"json", no_argument, NULL, 'j'}, {}};
+        int c;
+
+        /* 0, not 1: glibc then starts afresh and lets options follow the address (the global
+         * parse stopped at the command name with "+"). */
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+                if (c != 'j')
+                        return cli_usage_error("list", "unknown option");
+                *json = true;
+        }
+        if (optind != argc)
+                return cli_usage_error("list", "takes no arguments");
+        return EXIT_OK;
+}
+
+int cmd_list(struct cli *cli, int argc, char **argv)
+{
+        _cleanup_pci_lib_ struct pci_lib *lib = NULL;
+        _cleanup_free_ int *groups = NULL;
+        struct list_state s = {.ctx = cli->ctx};
+        struct json j;
+        bool json = false;
+        size_t n = 0;
+        int r = parse_list_args(argc, argv, &json);
+
+        if (r != EXIT_OK)
+                return r;
+        r = group_list_numbers(cli->ctx, &groups, &n);
+        if (r < 0)
+                return cli_fail_lib(cli, r);
+        pci_lib_open(cli->ctx, &lib);
+        s.lib = lib;
+        if (json) {
+                json_init(&j, stdout);
+                json_document_begin(&j);
+                json_key(&j, "groups");
+                json_array_begin(&j);
+                s.json = &j;
+        }
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = list_group(&s, groups[i]);
+        if (json) {
+                json_array_end(&j);
+                json_key(&j, "ungrouped");
+                json_array_begin(&j);
+        }
+        if (r >= 0)
+                r = list_ungrouped(&s);
+        if (json) {
+                json_array_end(&j);
+                json_document_end(&j);
+        }
+        return r < 0 ? cli_fail_lib(cli, r) : EXIT_OK;
+}
