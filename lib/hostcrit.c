@@ -174,8 +174,12 @@ static bool mountinfo_fields(char *line, char **devnum, char **mountpoint, char 
         char *save = NULL, *f[7] = {0};
         size_t i = 0;
 
-        for (char *w = strtok_r(line, " ", &save); w && i < 6; w = strtok_r(NULL, " ", &save))
+        /* Six fixed fields, then optional ones up to "-", then fstype, source, options. */
+        for (char *w = strtok_r(line, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
                 f[i++] = w;
+                if (i == 6)
+                        break;
+        }
         if (i < 6)
                 return false;
         for (char *w = strtok_r(NULL, " ", &save); w; w = strtok_r(NULL, " ", &save))
