@@ -103,7 +103,13 @@ static int interface_common(struct xml_doc *d, const xmlNode *node, struct vfh_i
 static int interface_hostdev(struct xml_doc *d, const xmlNode *node, struct vfh_interface *i)
 {
         xmlNode *address = xml_child(xml_child(node, "source"), "address");
+        const char *type = xml_attr(address, "type");
 
+        /* A USB network adapter can be an <interface type='hostdev'> too: not ours. */
+        if (type && strcmp(type, "usb") == 0) {
+                i->type = VFH_INTERFACE_OTHER;
+                return 0;
+        }
         i->type = VFH_INTERFACE_HOSTDEV;
         if (!address)
                 return xml_fail(d, node, NULL, EINVAL,
@@ -127,9 +133,10 @@ static int resolve_network(struct xml_doc *d, const xmlNode *source, struct vfh_
         if (!vfh_network_name_is_valid(i->source_network))
                 return xml_fail(d, source, "network", EINVAL,
                                 "invalid network name: empty, or contains '/' or '..'");
-        slot = xml_array_append((void **)&dom->networks, &dom->n_networks, sizeof(*slot));
-        if (!slot)
-                return -ENOMEM;
+        r = xml_array_append(d, source, (void **)&dom->networks, &dom->n_networks, sizeof(*slot),
+                             &slot);
+        if (r < 0)
+                return r;
         r = vfh_network_lookup(d->ctx, i->source_network, slot);
         if (r < 0) {
                 /* Keep the lookup's own message, prefixed with where the name came from. */
@@ -195,6 +202,12 @@ static int parse_devices(struct xml_doc *d, xmlNode *root, struct vfh_domain *do
                 r = xml_find(d, root, "./devices/interface", &interfaces);
         if (r < 0)
                 return r;
+        if (xml_count(hostdevs) > VFH_XML_MAX_ITEMS)
+                return xml_fail(d, xml_item(hostdevs, VFH_XML_MAX_ITEMS), NULL, E2BIG,
+                                "more than %d <hostdev> elements", VFH_XML_MAX_ITEMS);
+        if (xml_count(interfaces) > VFH_XML_MAX_ITEMS)
+                return xml_fail(d, xml_item(interfaces, VFH_XML_MAX_ITEMS), NULL, E2BIG,
+                                "more than %d <interface> elements", VFH_XML_MAX_ITEMS);
         dom->hostdevs = calloc((size_t)xml_count(hostdevs) + 1, sizeof(*dom->hostdevs));
         dom->interfaces = calloc((size_t)xml_count(interfaces) + 1, sizeof(*dom->interfaces));
         if (!dom->hostdevs || !dom->interfaces)

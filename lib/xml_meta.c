@@ -115,9 +115,10 @@ static int meta_interface(struct xml_doc *d, const xmlNode *node, struct vfh_dom
         r = check_attributes(d, node, allowed);
         if (r < 0)
                 return r;
-        m = xml_array_append((void **)&dom->meta_interfaces, &dom->n_meta_interfaces, sizeof(*m));
-        if (!m)
-                return -ENOMEM;
+        r = xml_array_append(d, node, (void **)&dom->meta_interfaces, &dom->n_meta_interfaces,
+                             sizeof(*m), &m);
+        if (r < 0)
+                return r;
         m->line = xml_line(node);
         r = xml_attr_mac(d, node, "mac", &m->has_mac, &m->mac);
         if (r >= 0)
@@ -175,9 +176,10 @@ static int meta_hostdev(struct xml_doc *d, const xmlNode *node, struct vfh_domai
         r = check_attributes(d, node, allowed);
         if (r < 0)
                 return r;
-        m = xml_array_append((void **)&dom->meta_hostdevs, &dom->n_meta_hostdevs, sizeof(*m));
-        if (!m)
-                return -ENOMEM;
+        r = xml_array_append(d, node, (void **)&dom->meta_hostdevs, &dom->n_meta_hostdevs,
+                             sizeof(*m), &m);
+        if (r < 0)
+                return r;
         m->line = xml_line(node);
         if (!address)
                 return xml_fail(d, node, NULL, EINVAL,
@@ -203,9 +205,10 @@ static int meta_mdev(struct xml_doc *d, const xmlNode *node, struct vfh_domain *
         r = check_attributes(d, node, allowed);
         if (r < 0)
                 return r;
-        m = xml_array_append((void **)&dom->meta_mdevs, &dom->n_meta_mdevs, sizeof(*m));
-        if (!m)
-                return -ENOMEM;
+        r = xml_array_append(d, node, (void **)&dom->meta_mdevs, &dom->n_meta_mdevs, sizeof(*m),
+                             &m);
+        if (r < 0)
+                return r;
         m->line = xml_line(node);
         if (!uuid || xml_uuid_parse(uuid, m->uuid) < 0)
                 return xml_fail(d, node, "uuid", EINVAL, "missing or invalid UUID");

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "xml_util.h"
@@ -30,12 +31,13 @@ static int forward_pf(struct xml_doc *d, const xmlNode *pf, struct vfh_network *
 {
         const char *dev = xml_attr(pf, "dev");
         char **slot;
+        int r;
 
         if (!dev || !*dev || strchr(dev, '/') || strlen(dev) >= 16)
                 return xml_fail(d, pf, "dev", EINVAL, "missing or invalid PF netdev name");
-        slot = xml_array_append((void **)&n->pf_devs, &n->n_pf_devs, sizeof(*slot));
-        if (!slot)
-                return -ENOMEM;
+        r = xml_array_append(d, pf, (void **)&n->pf_devs, &n->n_pf_devs, sizeof(*slot), &slot);
+        if (r < 0)
+                return r;
         *slot = strdup(dev);
         return *slot ? 0 : -ENOMEM;
 }
@@ -43,11 +45,10 @@ static int forward_pf(struct xml_doc *d, const xmlNode *pf, struct vfh_network *
 static int forward_address(struct xml_doc *d, const xmlNode *address, struct vfh_network *n)
 {
         struct pci_addr *a;
+        int r;
 
-        a = xml_array_append((void **)&n->addresses, &n->n_addresses, sizeof(*a));
-        if (!a)
-                return -ENOMEM;
-        return xml_pci_address(d, address, a);
+        r = xml_array_append(d, address, (void **)&n->addresses, &n->n_addresses, sizeof(*a), &a);
+        return r < 0 ? r : xml_pci_address(d, address, a);
 }
 
 static int parse_forward(struct xml_doc *d, const xmlNode *forward, struct vfh_network *n)
@@ -226,9 +227,18 @@ static int network_from_file(vfh_ctx *ctx, const char *name, const char *path, i
         _cleanup_(vfh_network_freep) struct vfh_network *n = NULL;
         _cleanup_free_ char *xml = NULL;
         char label[PATH_MAX + 64];
+        struct stat st;
         size_t len;
         int r;
 
+        if (fstat(fd, &st) < 0) {
+                r = negative_errno();
+                return vfh_errorf(ctx, r, "network '%s': cannot stat %s: %s", name, path,
+                                  strerror(-r));
+        }
+        if (!S_ISREG(st.st_mode))
+                return vfh_errorf(ctx, EINVAL, "network '%s': %s is not a regular file", name,
+                                  path);
         r = read_capped(fd, &xml, &len);
         if (r < 0)
                 return vfh_errorf(ctx, r, "network '%s': cannot read %s: %s", name, path,
@@ -258,7 +268,9 @@ int vfh_network_lookup(vfh_ctx *ctx, const char *name, struct vfh_network **ret)
                                   name ? name : "");
         for (size_t i = 0; i < ctx->n_network_dirs; i++) {
                 const char *dir = ctx->network_dirs[i];
-                _cleanup_close_ int fd = sysfs_open(ctx, O_RDONLY, "%s/%s.xml", dir, name);
+                /* O_NONBLOCK: a FIFO planted there must not hang the hook. */
+                _cleanup_close_ int fd =
+                    sysfs_open(ctx, O_RDONLY | O_NONBLOCK, "%s/%s.xml", dir, name);
                 char path[PATH_MAX];
 
                 snprintf(path, sizeof(path), "%s/%s.xml", dir, name);

@@ -172,6 +172,8 @@ int xml_child_text(const xmlNode *node, const char *name, char **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
+/* libvirt's virStrToLong_uip: strtoul (leading blanks and '+' pass), but no '-' anywhere in the
+ * number (strtoul would quietly negate "-1" into a huge value) and nothing after it. */
 static int number_attr(struct xml_doc *d, const xmlNode *node, const char *attr, int base,
                        unsigned long max, bool *present, unsigned long *ret)
 {
@@ -183,14 +185,13 @@ static int number_attr(struct xml_doc *d, const xmlNode *node, const char *attr,
         *present = s != NULL;
         if (!s)
                 return 0;
-        /* strtoul would quietly negate "-1" into a huge value; libvirt refuses signs too. */
-        if (!*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
-                return xml_fail(d, node, attr, EINVAL, "%s is not %s", attr, what);
         errno = 0;
         v = strtoul(s, &end, base);
-        if (errno == ERANGE || (!errno && !*end && v > max))
+        if (end == s || *end || memchr(s, '-', (size_t)(end - s)))
+                return xml_fail(d, node, attr, EINVAL, "%s is not %s", attr, what);
+        if (errno == ERANGE || v > max)
                 return xml_fail(d, node, attr, ERANGE, "%s out of range (0-%lu)", attr, max);
-        if (errno || *end)
+        if (errno)
                 return xml_fail(d, node, attr, EINVAL, "%s is not %s", attr, what);
         *ret = v;
         return 0;
@@ -207,10 +208,13 @@ int xml_attr_decimal(struct xml_doc *d, const xmlNode *node, const char *attr, u
 {
         const char *s = xml_attr(node, attr);
 
-        /* base 10 alone would still read "0x10" as 0 followed by junk: say what is wrong. */
+        /* Our schema says plain decimal digits: a leading zero (octal to libvirt), a sign or a
+         * blank would mean different things to different readers. */
         if (s && s[0] == '0' && s[1])
                 return xml_fail(d, node, attr, EINVAL, "%s has a leading zero; use plain decimal",
                                 attr);
+        if (s && (!*s || strspn(s, "0123456789") != strlen(s)))
+                return xml_fail(d, node, attr, EINVAL, "%s is not a decimal number", attr);
         return number_attr(d, node, attr, 10, max, present, ret);
 }
 
@@ -362,10 +366,9 @@ int xml_vlan(struct xml_doc *d, const xmlNode *node, struct vfh_vlan *ret)
 
                 if (!xml_is(c, "tag"))
                         continue;
-                tag = xml_array_append((void **)&ret->tags, &ret->n_tags, sizeof(*tag));
-                if (!tag)
-                        return -ENOMEM;
-                r = vlan_tag(d, c, tag);
+                r = xml_array_append(d, c, (void **)&ret->tags, &ret->n_tags, sizeof(*tag), &tag);
+                if (r >= 0)
+                        r = vlan_tag(d, c, tag);
                 if (r < 0)
                         return r;
                 natives += tag->native_mode != VFH_VLAN_NATIVE_NONE;
@@ -398,13 +401,18 @@ int xml_driver(const xmlNode *node, char **name, char **model)
         return r;
 }
 
-void *xml_array_append(void **array, size_t *n, size_t size)
+int xml_array_append(struct xml_doc *d, const xmlNode *node, void **array, size_t *n, size_t size,
+                     void *ret)
 {
-        char *grown = reallocarray(*array, *n + 1, size);
+        char *grown;
 
+        if (*n >= VFH_XML_MAX_ITEMS)
+                return xml_fail(d, node, NULL, E2BIG, "more than %d of these", VFH_XML_MAX_ITEMS);
+        grown = reallocarray(*array, *n + 1, size);
         if (!grown)
-                return NULL;
+                return -ENOMEM;
         *array = grown;
         memset(grown + *n * size, 0, size);
-        return grown + (*n)++ * size;
+        *(void **)ret = grown + (*n)++ * size;
+        return 0;
 }

@@ -81,8 +81,14 @@ int xml_vlan(struct xml_doc *d, const xmlNode *node, struct vfh_vlan *ret);
 /* <driver name=… model=…/> child of node. */
 int xml_driver(const xmlNode *node, char **name, char **model);
 
-/* Grows an array by one zeroed element; returns it or NULL. */
-void *xml_array_append(void **array, size_t *n, size_t size);
+/* At most this many elements of one kind (devices, metadata entries, pool addresses, VLAN
+ * tags): far beyond any real guest, and it keeps every per-list check cheap on hostile input. */
+#define VFH_XML_MAX_ITEMS 4096
+
+/* Grows an array by one zeroed element and stores its address in *(T **)ret. Fails naming
+ * node when the array already holds VFH_XML_MAX_ITEMS. */
+int xml_array_append(struct xml_doc *d, const xmlNode *node, void **array, size_t *n, size_t size,
+                     void *ret);
 
 /* Our urn:x-vfiohook:1 metadata (lib/xml_meta.c). */
 int xml_domain_metadata(struct xml_doc *d, xmlNode *root, struct vfh_domain *dom);

@@ -2,6 +2,7 @@
 /* The XML model: libvirt's number rules, every passthrough form, metadata matching, lookup. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -101,7 +102,7 @@ TEST(interface_hostdev_forms)
                   0);
         if (!dom)
                 return (void)vfh_ctx_unref(ctx);
-        CHECK_INT(dom->n_interfaces, 5);
+        CHECK_INT(dom->n_interfaces, 6);
         CHECK_INT(dom->interfaces[0].type, VFH_INTERFACE_HOSTDEV);
         CHECK(dom->interfaces[0].managed);
         CHECK_STR(addr(&dom->interfaces[0].address), "0000:81:10.2");
@@ -121,6 +122,8 @@ TEST(interface_hostdev_forms)
         CHECK_INT(dom->interfaces[3].type, VFH_INTERFACE_OTHER);
         CHECK_STR(dom->interfaces[3].teaming, "persistent");
         CHECK_STR(dom->interfaces[4].teaming, "transient");
+        CHECK_INT(dom->interfaces[5].type, VFH_INTERFACE_OTHER);
+        CHECK(!dom->interfaces[5].has_address);
         vfh_ctx_unref(ctx);
 }
 
@@ -433,4 +436,85 @@ TEST(uuid_forms_libvirt_accepts)
         CHECK_INT(xml_uuid_parse("6f1c3f2e-8a41-4f0e-9b65-3d2c1a7e5b9", out), -EINVAL);
         CHECK_INT(xml_uuid_parse("-6f1c3f2e8a414f0e9b653d2c1a7e5b90", out), -EINVAL);
         CHECK_INT(xml_uuid_parse("6f1c3f2e8a414f0e9b653d2c1a7e5b900", out), -EINVAL);
+}
+
+TEST(numbers_accept_what_libvirt_accepts)
+{
+        vfh_ctx *ctx = fixture_ctx();
+        _cleanup_(vfh_domain_freep) struct vfh_domain *dom = NULL;
+
+        /* virStrToLong_uip: leading blanks and '+' pass through strtoul, '-' never does */
+        CHECK_INT(parse_domain_string(ctx,
+                                      "<domain><name>n</name><devices><hostdev type='pci'><source>"
+                                      "<address domain=' 0' bus='+0x81' slot='0X10' function='2'/>"
+                                      "</source></hostdev></devices></domain>",
+                                      &dom),
+                  0);
+        if (dom)
+                CHECK_STR(addr(&dom->hostdevs[0].address), "0000:81:10.2");
+        CHECK_INT(parse_domain_string(ctx,
+                                      "<domain><name>n</name><devices><hostdev type='pci'><source>"
+                                      "<address bus='0x81 '/></source></hostdev></devices>"
+                                      "</domain>",
+                                      &dom),
+                  -EINVAL);
+        CHECK_INT(parse_domain_string(ctx,
+                                      "<domain><name>n</name><devices><hostdev type='pci'><source>"
+                                      "<address bus='99999999999999999999999'/></source>"
+                                      "</hostdev></devices></domain>",
+                                      &dom),
+                  -ERANGE);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "bus out of range (0-255)");
+        /* our metadata is plain decimal only */
+        CHECK_INT(parse_domain_string(ctx,
+                                      "<domain><name>n</name><metadata><v:vfiohook "
+                                      "xmlns:v='urn:x-vfiohook:1'><v:hostdev address='81:10.2' "
+                                      "vlan='+5'/></v:vfiohook></metadata></domain>",
+                                      &dom),
+                  -EINVAL);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "vlan is not a decimal number");
+        vfh_ctx_unref(ctx);
+}
+
+TEST(lists_are_capped)
+{
+        vfh_ctx *ctx = fixture_ctx();
+        struct vfh_domain *dom = NULL;
+        size_t cap = 64 * (VFH_XML_MAX_ITEMS + 2), len = 0;
+        _cleanup_free_ char *xml = malloc(cap);
+
+        if (!xml)
+                return (void)vfh_ctx_unref(ctx);
+        len += (size_t)snprintf(xml, cap,
+                                "<domain><name>n</name><devices><interface type='user'><vlan>");
+        for (int i = 0; i <= VFH_XML_MAX_ITEMS; i++)
+                len += (size_t)snprintf(xml + len, cap - len, "<tag id='%d'/>", i % 4096);
+        len += (size_t)snprintf(xml + len, cap - len, "</vlan></interface></devices></domain>");
+        CHECK_INT(vfh_domain_parse(ctx, xml, len, &dom), -E2BIG);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx),
+                       "<interface>/<vlan>/<tag>: more than 4096 of these");
+        CHECK(!dom);
+        vfh_ctx_unref(ctx);
+}
+
+TEST(network_file_must_be_a_regular_file)
+{
+        const char *root = test_tmpdir();
+        vfh_ctx *ctx = NULL;
+        struct vfh_network *net = NULL;
+        char fifo[512];
+
+        test_mkdir(root, "networks");
+        snprintf(fifo, sizeof(fifo), "%s/networks/trap.xml", root);
+        CHECK_INT(mkfifo(fifo, 0600), 0);
+        test_mkdir(root, "networks/dir.xml");
+        CHECK_INT(vfh_ctx_new(&ctx), 0);
+        CHECK_INT(vfh_ctx_set_sysroot(ctx, root), 0);
+        CHECK_INT(vfh_ctx_add_network_dir(ctx, "/networks"), 0);
+        /* a FIFO would block a plain open(2) forever, and libvirtd waits for the hook */
+        CHECK_INT(vfh_network_lookup(ctx, "trap", &net), -EINVAL);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "/networks/trap.xml is not a regular file");
+        CHECK_INT(vfh_network_lookup(ctx, "dir", &net), -EINVAL);
+        CHECK(!net);
+        vfh_ctx_unref(ctx);
 }
