@@ -25,7 +25,9 @@ if [ "${VFH_IN_VM:-0}" != 1 ]; then
 	mkdir -p "$_vfh_results" 2>/dev/null
 	echo started >"$_vfh_results/$_vfh_name" 2>/dev/null
 	_vfh_t0=$(date +%s)
-	"$_vfh_here/run-vm.sh" -m "${VM_MEM:-1024}" -s "${VM_SMP:-2}" -t "${VM_TIMEOUT:-300}" -- /bin/sh "$_vfh_test"
+	# a test's own VM_* settings win; otherwise run-vm.sh's VFH_VM_* defaults apply
+	"$_vfh_here/run-vm.sh" ${VM_MEM:+-m "$VM_MEM"} ${VM_SMP:+-s "$VM_SMP"} ${VM_TIMEOUT:+-t "$VM_TIMEOUT"} \
+		-- /bin/sh "$_vfh_test"
 	_vfh_rc=$?
 	case $_vfh_rc in
 	126)

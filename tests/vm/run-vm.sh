@@ -6,7 +6,7 @@
 # usage: run-vm.sh [options] [--] COMMAND [ARG...]
 #        run-vm.sh [options] --shell
 #   -m, --mem MiB       guest memory (default $VFH_VM_MEM or 1024; libvirt tests want 2048)
-#   -s, --smp N         guest CPUs (default $VFH_VM_SMP or 2)
+#   -s, --smp N         guest CPUs (default $VFH_VM_SMP or 1: faster under TCG)
 #   -t, --timeout SEC   kill the guest after SEC seconds (default $VFH_VM_TIMEOUT or 300)
 #   -C, --cwd DIR       working directory of COMMAND in the guest (default: the current one)
 #   --shell             interactive shell on the serial console instead of COMMAND
@@ -28,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 vmdir=${VFH_VM_DIR:-$top/build/vm}
 mem=${VFH_VM_MEM:-1024}
-smp=${VFH_VM_SMP:-2}
+smp=${VFH_VM_SMP:-1}
 timeout_s=${VFH_VM_TIMEOUT:-300}
 timeout_given=
 cwd=$(pwd)

@@ -269,3 +269,14 @@ VFH_LIBVIRT_SRC=$libvirt_src
 EOT
 mv "$vmdir/kernel.env.tmp" "$vmdir/kernel.env"
 say "kernel $kver ready ($(($(date +%s) - t0)) s)"
+
+# --- 8. libvirt's QEMU capabilities cache, probed once in a guest --------------------------
+if [ "${VFH_NO_CAPS:-0}" != 1 ] && command -v libvirtd >/dev/null; then
+	key=$(libvirtd --version | sed 's/.* //')-$(stat -c %Y /usr/bin/qemu-system-x86_64)
+	if [ ! -d "$vmdir/libvirt-caps/$key" ]; then
+		say "probing QEMU capabilities with libvirtd $key in a guest (once)"
+		VFH_VM_DIR=$vmdir "$here/run-vm.sh" -m 2048 -t 300 -- /bin/sh "$here/seed-libvirt-caps.sh" >&2 ||
+			say "warning: could not pre-seed the capabilities cache; libvirt tests will start libvirtd slower"
+	fi
+fi
+say "done ($(($(date +%s) - t0)) s)"
