@@ -259,6 +259,16 @@ const char *vfh_document_kind_name(enum vfh_document_kind kind);
  * definition (vfh_network_lookup).
  */
 int vfh_domain_parse(vfh_ctx *ctx, const char *xml, size_t len, struct vfh_domain **ret);
+
+enum vfh_parse_flags {
+        /* Leave each <interface type='network'>'s network NULL (the name is still checked).
+         * For hook calls that must not fail on a network that is gone by then: libvirt runs
+         * qemu stopped/release before the network's own stopped hook, and reconnect must
+         * never fail. */
+        VFH_PARSE_NO_NETWORK_LOOKUP = 1u << 0,
+};
+int vfh_domain_parse_flags(vfh_ctx *ctx, const char *xml, size_t len, unsigned int flags,
+                           struct vfh_domain **ret);
 /* Accepts <network> or <networkstatus>. */
 int vfh_network_parse(vfh_ctx *ctx, const char *xml, size_t len, struct vfh_network **ret);
 int vfh_networkport_parse(vfh_ctx *ctx, const char *xml, size_t len, struct vfh_networkport **ret);

@@ -133,6 +133,8 @@ static int resolve_network(struct xml_doc *d, const xmlNode *source, struct vfh_
         if (!vfh_network_name_is_valid(i->source_network))
                 return xml_fail(d, source, "network", EINVAL,
                                 "invalid network name: empty, or contains '/' or '..'");
+        if (d->flags & VFH_PARSE_NO_NETWORK_LOOKUP)
+                return 0;
         r = xml_array_append(d, source, (void **)&dom->networks, &dom->n_networks, sizeof(*slot),
                              &slot);
         if (r < 0)
@@ -344,7 +346,8 @@ int xml_domain_from_node(struct xml_doc *d, xmlNode *node, struct vfh_domain **r
         return 0;
 }
 
-int vfh_domain_parse(vfh_ctx *ctx, const char *xml, size_t len, struct vfh_domain **ret)
+int vfh_domain_parse_flags(vfh_ctx *ctx, const char *xml, size_t len, unsigned int flags,
+                           struct vfh_domain **ret)
 {
         _cleanup_(xml_doc_freep) struct xml_doc *d = NULL;
         xmlNode *root;
@@ -352,10 +355,16 @@ int vfh_domain_parse(vfh_ctx *ctx, const char *xml, size_t len, struct vfh_domai
 
         if (r < 0)
                 return r;
+        d->flags = flags;
         root = xmlDocGetRootElement(d->doc);
         if (!xml_is(root, "domain"))
                 return xml_fail(d, root, NULL, EINVAL, "root element is not <domain>");
         return xml_domain_from_node(d, root, ret);
+}
+
+int vfh_domain_parse(vfh_ctx *ctx, const char *xml, size_t len, struct vfh_domain **ret)
+{
+        return vfh_domain_parse_flags(ctx, xml, len, 0, ret);
 }
 
 static void interface_clear(struct vfh_interface *i)

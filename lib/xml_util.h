@@ -18,6 +18,7 @@ struct xml_doc {
         xmlDoc *doc;
         xmlXPathContext *xpath;    /* "vfh" is bound to urn:x-vfiohook:1 */
         char label[PATH_MAX + 64]; /* "domain XML", "network 'pool0' (/run/…/pool0.xml)" */
+        unsigned int flags;        /* enum vfh_parse_flags */
 };
 
 /* Refuses oversize input, DOCTYPEs, entities and deep nesting; captures libxml2's own error

@@ -518,3 +518,48 @@ TEST(network_file_must_be_a_regular_file)
         CHECK(!net);
         vfh_ctx_unref(ctx);
 }
+
+/* Recorded from libvirtd 9.0: at release the pool interface is back to type='network'. */
+TEST(release_parses_without_the_network)
+{
+        vfh_ctx *ctx = NULL;
+        _cleanup_(vfh_domain_freep) struct vfh_domain *dom = NULL;
+        size_t len;
+        _cleanup_free_ char *xml = slurp("tests/fixtures/xml/libvirt-9.0/qemu-release.xml", &len);
+
+        CHECK_INT(vfh_ctx_new(&ctx), 0);
+        CHECK_INT(vfh_ctx_set_sysroot(ctx, test_tmpdir()), 0);
+        CHECK_INT(vfh_domain_parse(ctx, xml, len, &dom), -ENOENT);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "network 'pool' is not defined");
+        CHECK_INT(vfh_domain_parse_flags(ctx, xml, len, VFH_PARSE_NO_NETWORK_LOOKUP, &dom), 0);
+        if (dom) {
+                CHECK_INT(dom->n_interfaces, 2);
+                CHECK_STR(dom->interfaces[1].source_network, "pool");
+                CHECK(!dom->interfaces[1].network);
+                CHECK_INT(dom->n_networks, 0);
+        }
+        vfh_ctx_unref(ctx);
+}
+
+TEST(libvirt_start_shows_the_pool_vf_as_hostdev)
+{
+        vfh_ctx *ctx = fixture_ctx();
+        _cleanup_(vfh_domain_freep) struct vfh_domain *prepare = NULL, *start = NULL;
+
+        CHECK_INT(
+            parse_domain_file(ctx, "tests/fixtures/xml/libvirt-9.0/qemu-prepare.xml", &prepare), 0);
+        CHECK_INT(parse_domain_file(ctx, "tests/fixtures/xml/libvirt-9.0/qemu-start.xml", &start),
+                  0);
+        if (!prepare || !start)
+                return (void)vfh_ctx_unref(ctx);
+        CHECK_INT(prepare->interfaces[1].type, VFH_INTERFACE_NETWORK);
+        CHECK(vfh_network_is_hostdev_pool(prepare->interfaces[1].network));
+        CHECK_INT(prepare->interfaces[1].network->n_addresses, 4);
+        CHECK_INT(start->interfaces[1].type, VFH_INTERFACE_HOSTDEV);
+        CHECK(start->interfaces[1].managed);
+        /* the VF libvirt allocated is one the live pool file lists */
+        CHECK(pci_addr_equal(&start->interfaces[1].address,
+                             &prepare->interfaces[1].network->addresses[0]));
+        CHECK(mac_addr_equal(&start->interfaces[1].mac, &prepare->interfaces[1].mac));
+        vfh_ctx_unref(ctx);
+}
