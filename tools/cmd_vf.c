@@ -246,15 +246,33 @@ static int parse_index(const char *s, unsigned int *ret)
         return 0;
 }
 
-/* vf show PF [--json] | vf set PF N key=value... [--save FILE] | vf set PF N --restore FILE */
+/* Which VF: "PF N" (netdev name and index) or the VF's own PCI address ("0000:01:10.2"; netdev
+ * names cannot contain ':'). Returns how many positional arguments named it, or -exit code. */
+static int parse_target(struct cli *cli, char **pos, int n, struct vf_ref *ref)
+{
+        struct pci_addr addr;
+        unsigned int index;
+
+        if (n >= 2 && pci_addr_parse(pos[1], &addr) == 0)
+                return vf_resolve(cli->ctx, &addr, ref) < 0 ? -cli_fail_lib(cli, -ENODEV) : 1;
+        if (n < 3)
+                return -cli_usage_error("vf", "set needs PF N or a VF address");
+        if (parse_index(pos[2], &index) < 0)
+                return -cli_usage_error("vf", "'%s' is not a VF number", pos[2]);
+        if (vf_ref_from_netdev(cli->ctx, pos[1], index, ref) < 0)
+                return -cli_fail_lib(cli, -ENODEV);
+        return 2;
+}
+
+/* vf show PF [--json] | vf set {PF N | VF-ADDRESS} key=value... [--save FILE]
+ *                     | vf set {PF N | VF-ADDRESS} --restore FILE */
 int cmd_vf(struct cli *cli, int argc, char **argv)
 {
         char *pos[64];
         const char *save_path = NULL, *restore_path = NULL;
         bool json = false;
-        int n = 0;
+        int n = 0, used;
         struct vf_ref ref;
-        unsigned int index;
 
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--json") == 0)
@@ -273,18 +291,17 @@ int cmd_vf(struct cli *cli, int argc, char **argv)
         }
         if (n == 2 && strcmp(pos[0], "show") == 0 && !save_path && !restore_path)
                 return vf_show(cli, pos[1], json);
-        if (n < 3 || strcmp(pos[0], "set") != 0 || json)
+        if (n < 2 || strcmp(pos[0], "set") != 0 || json)
                 return cli_usage_error("vf",
                                        "expected 'show PF [--json]' or 'set PF N key=value...'");
-        if (parse_index(pos[2], &index) < 0)
-                return cli_usage_error("vf", "'%s' is not a VF number", pos[2]);
-        if (restore_path && (save_path || n > 3))
+        used = parse_target(cli, pos, n, &ref);
+        if (used < 0)
+                return -used;
+        if (restore_path && (save_path || n > 1 + used))
                 return cli_usage_error("vf", "--restore FILE takes no key=value and no --save");
-        if (!restore_path && n == 3)
-                return cli_usage_error("vf", "nothing to set: give key=value pairs");
-        if (vf_ref_from_netdev(cli->ctx, pos[1], index, &ref) < 0)
-                return cli_fail_lib(cli, -ENODEV);
         if (restore_path)
                 return vf_restore(cli, &ref, restore_path);
-        return vf_set(cli, &ref, pos + 3, n - 3, save_path);
+        if (n == 1 + used)
+                return cli_usage_error("vf", "nothing to set: give key=value pairs");
+        return vf_set(cli, &ref, pos + 1 + used, n - 1 - used, save_path);
 }

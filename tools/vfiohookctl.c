@@ -20,7 +20,7 @@ static const struct cli_command commands[] = {
     {"detach", cmd_detach, "BDF [--driver MODEL]", "move the device's IOMMU group to vfio-pci"},
     {"reattach", cmd_reattach, "BDF", "return a detached IOMMU group to its recorded drivers"},
     {"vf", cmd_vf,
-     "show PF [--json] | set PF N key=value... [--save FILE] | set PF N --restore FILE",
+     "show PF [--json] | set {PF N|VF-ADDRESS} {key=value... [--save FILE]|--restore FILE}",
      "show or set SR-IOV VF settings (ip-link key names)"},
     {},
 };
