@@ -8,7 +8,7 @@ bb=/bin/busybox
 . /vfh-io/env
 io=/vfh-io
 
-$bb mkdir -p /dev/pts /dev/shm /run /tmp /sys/fs/cgroup /sys/kernel/debug /sys/kernel/security /sys/kernel/config
+$bb mkdir -p /dev/pts /dev/shm /run /tmp /sys/fs/cgroup /sys/kernel/debug /sys/kernel/security
 $bb mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 $bb mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 $bb mount -t tmpfs -o mode=755 tmpfs /run
@@ -16,7 +16,6 @@ $bb mount -t tmpfs -o mode=1777 tmpfs /tmp
 $bb mount -t cgroup2 cgroup2 /sys/fs/cgroup
 $bb mount -t debugfs debugfs /sys/kernel/debug
 $bb mount -t securityfs securityfs /sys/kernel/security
-$bb mount -t configfs configfs /sys/kernel/config
 $bb mkdir -p "/lib/modules/$VFH_KVER"
 $bb mount --bind "$VFH_MODDIR" "/lib/modules/$VFH_KVER"
 $bb mkdir -p /run/lock /var/run
@@ -35,7 +34,8 @@ done <"/lib/modules/$VFH_KVER/modules.devname"
 $bb chmod 666 /dev/vfio/vfio 2>/dev/null
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=${TERM:-vt100} LANG=C.UTF-8
-/sbin/modprobe -a igb igbvf e1000e e1000 virtio_net
+/sbin/modprobe -a igb igbvf e1000e e1000 virtio_net configfs
+$bb mount -t configfs configfs /sys/kernel/config
 
 cd "${VFH_CWD:-/}" 2>/dev/null || cd /
 if [ "${VFH_SHELL:-0}" = 1 ]; then

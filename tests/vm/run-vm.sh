@@ -35,7 +35,7 @@ cwd=$(pwd)
 shell=0
 verbose=${VFH_VM_VERBOSE:-0}
 
-die() { printf 'run-vm: %s\n' "$*" >&2; exit "${2:-125}"; }
+die() { printf 'run-vm: %s\n' "$1" >&2; exit "${2:-125}"; }
 usage() { sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"; exit "$1"; }
 
 while [ $# -gt 0 ]; do
@@ -187,7 +187,7 @@ if [ -d "$run/libvirt-caps" ]; then
 fi
 [ -f "$run/stdout" ] && cat "$run/stdout"
 [ -f "$run/stderr" ] && cat "$run/stderr" >&2
-if [ "$rc" != 0 ] || [ "${VFH_VM_KEEP:-0}" = 1 ]; then
+if { [ "$rc" != 0 ] && [ "$rc" != 77 ]; } || [ "${VFH_VM_KEEP:-0}" = 1 ]; then
 	keep
 else
 	rm -rf "$run"
