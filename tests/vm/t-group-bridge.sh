@@ -11,7 +11,7 @@ t_is "$(pci_driver $RIG_BR_E1000):$(pci_driver $RIG_BR_VIRTIO):$(pci_driver $RIG
 	"e1000:virtio-pci:" "before: e1000, virtio-pci, bridge without driver"
 t_not "before: no /dev/vfio/$g" test -e /dev/vfio/$g
 
-t_ok "detach $RIG_BR_E1000 (the whole group)" "$V" detach $RIG_BR_E1000
+t_ok "detach $RIG_BR_E1000 --driver vfio-pci (the whole group)" "$V" detach $RIG_BR_E1000 --driver vfio-pci
 t_is "$(pci_driver $RIG_BR_E1000)" vfio-pci "during: e1000 endpoint is on vfio-pci"
 t_is "$(pci_driver $RIG_BR_VIRTIO)" vfio-pci "during: virtio-net endpoint is on vfio-pci"
 t_is "$(pci_driver $RIG_BRIDGE)" "" "during: the bridge stays without a driver"

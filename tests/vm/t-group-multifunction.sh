@@ -10,6 +10,15 @@ V=${VFH_BUILD_DIR:?}/vfiohookctl
 g=$(pci_group $RIG_MF0)
 t_is "$(pci_driver $RIG_MF0):$(pci_driver $RIG_MF1)" e1000e:e1000e "before: both on e1000e"
 
+# Driver models are checked before any change: a non-VFIO driver, and a variant that this
+# kernel does not have.
+out=$("$V" detach $RIG_MF1 --driver e1000e 2>&1)
+t_match "$out" "*driver model 'e1000e': not a VFIO driver*" "--driver e1000e is refused"
+out=$("$V" detach $RIG_MF1 --driver mlx5_vfio_pci 2>&1)
+t_match "$out" "*modprobe mlx5_vfio_pci: failed*" "an absent variant driver is refused"
+t_is "$(pci_driver $RIG_MF0):$(pci_driver $RIG_MF1)" e1000e:e1000e "refusals changed nothing"
+t_is "$(cat $(pci_dev $RIG_MF1)/driver_override)" "(null)" "driver_override was never written"
+
 t_ok "detach $RIG_MF1" "$V" detach $RIG_MF1
 t_is "$(pci_driver $RIG_MF0):$(pci_driver $RIG_MF1)" vfio-pci:vfio-pci "during: both on vfio-pci"
 t_ok "during: /dev/vfio/$g is a character device" test -c /dev/vfio/$g
