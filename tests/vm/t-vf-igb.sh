@@ -35,7 +35,7 @@ t_is "$(vfstate 1)" \
 	"mac=02:11:22:33:44:55 vlan=42 qos=3 proto=802.1Q spoofchk=false trust=true state=auto min_tx=0 max_tx=100" \
 	"ip link shows every new value on VF 1"
 t_is "$(vfstate 0)" "$orig0" "VF 0 is untouched"
-t_is "$(grep -c . $saved)" 8 "the saved file holds the 6 changed attributes (vlan as vlan+qos+proto)"
+t_is "$(grep -c . $saved)" 7 "the saved file holds the 5 changed attributes (vlan as vlan+qos+proto)"
 t_ok "vf set --restore" "$V" vf set "$pfn" 1 --restore $saved
 t_is "$(vfstate 1)" "$orig1" "VF 1 is back to the exact original"
 
