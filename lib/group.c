@@ -644,10 +644,29 @@ int group_detach(vfh_ctx *ctx, const struct pci_group *grp, struct journal *j,
         return 0;
 }
 
+/* vfio-pci's remove path waits for the user to close the device: refuse rather than block. */
+static int check_unused(vfh_ctx *ctx, const struct pci_group *grp)
+{
+        _cleanup_free_ struct vfio_holder *holders = NULL;
+        size_t n = 0;
+        int r = group_vfio_holders(ctx, grp->number, &holders, &n);
+
+        if (r < 0 || n == 0)
+                return 0; /* unknown: the unbind deadline still protects us */
+        return vfh_errorf(ctx, EBUSY,
+                          "group %d: reattach: /dev/vfio/%d is still open in process %d (%s); "
+                          "stop the guest first",
+                          grp->number, grp->number, (int)holders[0].pid, holders[0].comm);
+}
+
 int group_reattach(vfh_ctx *ctx, const struct pci_group *grp, struct journal *j)
 {
         size_t restored;
-        int r = restore_range(ctx, grp, j, 0, j->n_records, &restored);
+        int r = check_unused(ctx, grp);
+
+        if (r < 0)
+                return r;
+        r = restore_range(ctx, grp, j, 0, j->n_records, &restored);
 
         if (r < 0)
                 return r;

@@ -394,3 +394,24 @@ TEST(driver_that_does_not_come_back_is_reported)
         journal_free(j);
         vfh_ctx_unref(ctx);
 }
+
+TEST(reattach_refuses_while_the_group_is_open)
+{
+        const char *root = rig();
+        vfh_ctx *ctx = ctx_at(root);
+        struct journal *j = cli_journal(ctx);
+        static struct pci_group grp;
+
+        CHECK_INT(load(ctx, e1000e.name, &grp), 0);
+        CHECK_INT(group_detach(ctx, &grp, j, NULL), 0);
+        test_symlink(root, "proc/777/fd/5", "/dev/vfio/13");
+        test_write_file(root, "proc/777/comm", "qemu-system-x86\n");
+        test_write_file(root, "kmodel/log", "%s", "");
+        CHECK_INT(group_reattach(ctx, &grp, j), -EBUSY);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx),
+                       "/dev/vfio/13 is still open in process 777 (qemu-system-x86)");
+        CHECK(!log_has_writes(root));
+        CHECK_STR(kmodel_driver(root, e1000e.name), "vfio-pci");
+        journal_free(j);
+        vfh_ctx_unref(ctx);
+}

@@ -249,3 +249,25 @@ TEST(every_truncation_is_refused_and_mutations_never_crash)
         journal_free(j);
         vfh_ctx_unref(ctx);
 }
+
+TEST(journal_of_another_user_is_refused)
+{
+        const char *root = test_tmpdir();
+        vfh_ctx *ctx = ctx_at(root);
+        struct journal *j = sample(ctx), *back = NULL;
+        char path[PATH_MAX];
+
+        CHECK_INT(journal_save(ctx, j), 0);
+        snprintf(path, sizeof(path), "%s/run/vfiohook/%s.journal", root, j->id);
+        if (geteuid() != 0 || chown(path, 65534, 65534) < 0) {
+                /* Only root can give a file away; as a user, a foreign file is made by hand. */
+                CHECK_INT(journal_load(ctx, j->id, &back), 0);
+                journal_free(back);
+        } else {
+                CHECK_INT(journal_load(ctx, j->id, &back), -EPERM);
+                CHECK_CONTAINS(vfh_ctx_last_error(ctx), "not a regular file owned by uid 0");
+                CHECK(back == NULL);
+        }
+        journal_free(j);
+        vfh_ctx_unref(ctx);
+}
