@@ -131,6 +131,20 @@ const char *vf_attr_name(unsigned int attr);
 const char *vf_link_state_name(enum vf_link_state state);
 
 /*
+ * The journal's "vf" record (lib/vf_journal.c): device= (the VF's PCI address, when it has
+ * one), pf=, vf= and the originals in the key=value vocabulary above. fill adds them to rec;
+ * read finds the VF again (by device first: PF netdev names change on rebind) and parses the
+ * originals; restore is read + vf_settings_restore.
+ */
+#define VF_JOURNAL_TYPE "vf"
+struct journal_record;
+int vf_journal_fill(struct journal_record *rec, const struct vf_ref *vf,
+                    const struct vf_settings *saved);
+int vf_journal_read(vfh_ctx *ctx, const struct journal_record *rec, struct vf_ref *vf,
+                    struct vf_settings *saved);
+int vf_journal_restore(vfh_ctx *ctx, const struct journal_record *rec);
+
+/*
  * A locally administered unicast MAC for a plain <hostdev> VF that has none: 64-bit FNV-1a
  * over the 16 UUID bytes and the 4 bytes domain(be16) bus slot.function, then the splitmix64
  * finaliser; the MAC is the top 6 bytes with bit 1 of the first octet set (local) and bit 0
