@@ -64,6 +64,11 @@ struct vfh_vf_settings {
         unsigned int qos; /* 0..7 */
 };
 
+/* Layers settings: everything `over` sets replaces what `base` has; what it leaves out stays.
+ * Pool defaults first, then the domain's own (DESIGN.md §5: domain settings override pool
+ * settings). */
+void vfh_vf_settings_merge(struct vfh_vf_settings *base, const struct vfh_vf_settings *over);
+
 /* <vfh:interface mac=… | alias=…/> in a domain's metadata. */
 struct vfh_meta_interface {
         bool has_mac;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Any document vfiohook reads, told apart by its root element: a domain, a network, a
- * networkport, the live network status file, or the network hook's <hookData>.
+ * networkport, the live network status file, or the network hook's <hookData>. Also the one
+ * rule that combines models: domain settings layered over pool defaults.
  */
 #include <errno.h>
 
@@ -16,6 +17,38 @@ const char *vfh_document_kind_name(enum vfh_document_kind kind)
         };
 
         return (size_t)kind < ARRAY_SIZE(names) ? names[kind] : "unknown";
+}
+
+void vfh_vf_settings_merge(struct vfh_vf_settings *base, const struct vfh_vf_settings *over)
+{
+        if (over->spoofchk)
+                base->spoofchk = over->spoofchk;
+        if (over->trust)
+                base->trust = over->trust;
+        if (over->query_rss)
+                base->query_rss = over->query_rss;
+        if (over->state)
+                base->state = over->state;
+        if (over->has_min_tx_rate) {
+                base->has_min_tx_rate = true;
+                base->min_tx_rate = over->min_tx_rate;
+        }
+        if (over->has_max_tx_rate) {
+                base->has_max_tx_rate = true;
+                base->max_tx_rate = over->max_tx_rate;
+        }
+        if (over->has_mac) {
+                base->has_mac = true;
+                base->mac = over->mac;
+        }
+        if (over->has_vlan) {
+                base->has_vlan = true;
+                base->vlan = over->vlan;
+        }
+        if (over->has_qos) {
+                base->has_qos = true;
+                base->qos = over->qos;
+        }
 }
 
 /* The wrapped <network> is required; in <hookData> a <networkport> may follow it. */

@@ -563,3 +563,23 @@ TEST(libvirt_start_shows_the_pool_vf_as_hostdev)
         CHECK(mac_addr_equal(&start->interfaces[1].mac, &prepare->interfaces[1].mac));
         vfh_ctx_unref(ctx);
 }
+
+TEST(domain_settings_override_pool_defaults)
+{
+        struct vfh_vf_settings pool = {.spoofchk = VFH_TOGGLE_OFF,
+                                       .trust = VFH_TOGGLE_ON,
+                                       .has_max_tx_rate = true,
+                                       .max_tx_rate = 100};
+        const struct vfh_vf_settings domain = {.trust = VFH_TOGGLE_OFF,
+                                               .state = VFH_LINK_STATE_ENABLE,
+                                               .has_max_tx_rate = true,
+                                               .max_tx_rate = 0};
+
+        vfh_vf_settings_merge(&pool, &domain);
+        CHECK_INT(pool.spoofchk, VFH_TOGGLE_OFF); /* left out by the domain: the pool's */
+        CHECK_INT(pool.trust, VFH_TOGGLE_OFF);
+        CHECK_INT(pool.state, VFH_LINK_STATE_ENABLE);
+        CHECK(pool.has_max_tx_rate);
+        CHECK_INT(pool.max_tx_rate, 0); /* an explicit 0 (no limit) still overrides */
+        CHECK(!pool.has_min_tx_rate && !pool.has_mac && !pool.query_rss);
+}
