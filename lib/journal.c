@@ -859,7 +859,8 @@ int journal_done(vfh_ctx *ctx, struct journal *j, struct journal_record *rec)
 
 /* ---- the global lock ---- */
 
-int journal_lock(vfh_ctx *ctx, int *ret_fd)
+/* Takes an exclusive flock on run_dir/NAME, waiting up to the context's timeout. */
+static int lock_file(vfh_ctx *ctx, const char *name, int *ret_fd)
 {
         _cleanup_close_ int dirfd = open_run_dir(ctx), fd = -1;
         struct timespec pause = {.tv_nsec = 20 * 1000000};
@@ -867,23 +868,55 @@ int journal_lock(vfh_ctx *ctx, int *ret_fd)
 
         if (dirfd < 0)
                 return dirfd;
-        fd = openat(dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
-                return vfh_errorf(ctx, errno, "lock %s/lock: cannot open it: %m", ctx->run_dir);
+                return vfh_errorf(ctx, errno, "lock %s/%s: cannot open it: %m", ctx->run_dir, name);
         while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 if (errno != EWOULDBLOCK && errno != EINTR)
-                        return vfh_errorf(ctx, errno, "lock %s/lock: %m", ctx->run_dir);
+                        return vfh_errorf(ctx, errno, "lock %s/%s: %m", ctx->run_dir, name);
                 if (waited_ms >= ctx->timeout_ms)
                         return vfh_errorf(ctx, ETIMEDOUT,
-                                          "lock %s/lock: another vfiohook run still holds it "
+                                          "lock %s/%s: another vfiohook run still holds it "
                                           "after %u ms; wait for it to finish, or find it with "
-                                          "`fuser %s/lock`",
-                                          ctx->run_dir, ctx->timeout_ms, ctx->run_dir);
+                                          "`fuser %s/%s`",
+                                          ctx->run_dir, name, ctx->timeout_ms, ctx->run_dir, name);
                 nanosleep(&pause, NULL);
                 waited_ms += 20;
         }
         *ret_fd = TAKE_FD(fd);
         return 0;
+}
+
+int journal_lock(vfh_ctx *ctx, int *ret_fd)
+{
+        return lock_file(ctx, "lock", ret_fd);
+}
+
+int journal_hold(vfh_ctx *ctx, const char *id, int *ret_fd)
+{
+        char name[JOURNAL_ID_MAX + 8];
+
+        if (!id_is_valid(id))
+                return vfh_errorf(ctx, EINVAL, "journal: '%s' is not a valid owner id", id);
+        snprintf(name, sizeof(name), "%s.lock", id);
+        return lock_file(ctx, name, ret_fd);
+}
+
+/* Someone holds the owner lock: try it without waiting and without creating it. */
+static bool owner_lock_held(vfh_ctx *ctx, const char *id)
+{
+        _cleanup_close_ int dirfd = open_run_dir(ctx), fd = -1;
+        char name[JOURNAL_ID_MAX + 8];
+
+        if (dirfd < 0)
+                return false;
+        snprintf(name, sizeof(name), "%s.lock", id);
+        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK;
+        return false; /* closing fd drops our probe */
 }
 
 void journal_unlock(int fd)
@@ -913,6 +946,8 @@ static bool domain_running(vfh_ctx *ctx, const char *name)
 
 bool journal_owner_running(vfh_ctx *ctx, const struct journal *j)
 {
+        if (owner_lock_held(ctx, j->id))
+                return true;
         switch (j->kind) {
         case JOURNAL_OWNER_DOMAIN:
                 return domain_running(ctx, j->name);

@@ -109,7 +109,15 @@ int journal_lock(vfh_ctx *ctx, int *ret_fd);
 void journal_unlock(int fd);
 
 /*
- * Is the owner alive? A domain: /run/libvirt/qemu/NAME.pid names a live process. A network:
+ * The owner lock (run_dir/ID.lock, flock): a hook holds it for the whole of its run, so its
+ * owner counts as running before QEMU has a pid file (prepare) and while it releases.
+ * Waits up to the context's timeout. Release with journal_unlock.
+ */
+int journal_hold(vfh_ctx *ctx, const char *id, int *ret_fd);
+
+/*
+ * Is the owner alive? Its owner lock is held by a process, or: a domain's
+ * /run/libvirt/qemu/NAME.pid names a live process; a network:
  * /run/libvirt/network/NAME.xml exists (libvirt's status file of an active network). The
  * CLI: always (a group detached by hand stays claimed until `vfiohookctl reattach`).
  */

@@ -271,3 +271,22 @@ TEST(journal_of_another_user_is_refused)
         journal_free(j);
         vfh_ctx_unref(ctx);
 }
+
+TEST(held_owner_lock_means_running)
+{
+        const char *root = test_tmpdir();
+        vfh_ctx *ctx = ctx_at(root);
+        struct journal *j = sample(ctx), *owner = NULL;
+        int fd = -1;
+
+        CHECK_INT(journal_save(ctx, j), 0);
+        CHECK(!journal_owner_running(ctx, j)); /* no pid file, no lock */
+        CHECK_INT(journal_hold(ctx, j->id, &fd), 0);
+        CHECK(journal_owner_running(ctx, j)); /* a hook is between prepare and QEMU */
+        CHECK_INT(journal_find_claim(ctx, "device", "0000:03:00.0", "cli", &owner), 1);
+        journal_free(owner);
+        journal_unlock(fd);
+        CHECK(!journal_owner_running(ctx, j));
+        journal_free(j);
+        vfh_ctx_unref(ctx);
+}
