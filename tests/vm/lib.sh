@@ -210,8 +210,8 @@ libvirt_start() {
 		log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 	EOT
 	# libvirtd re-probes silently when the cache does not match the binaries, so key
-	# our copy by libvirt version and QEMU binary mtime
-	_key=$(libvirtd --version | sed 's/.* //')-$(stat -c %Y /usr/bin/qemu-system-x86_64)
+	# our copy by libvirt version, QEMU binary mtime and libvirtd ctime (reinstalls)
+	_key=$(libvirtd --version | sed 's/.* //')-$(stat -c %Y /usr/bin/qemu-system-x86_64)-$(stat -c %Z /usr/sbin/libvirtd)
 	_caps=$VFH_VM_DIR_GUEST/libvirt-caps/$_key
 	if [ -d "$_caps" ]; then
 		mkdir -p /var/cache/libvirt/qemu/capabilities

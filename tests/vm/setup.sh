@@ -135,6 +135,15 @@ install_packages() {
 		if [ -n "$lv_target" ]; then
 			$apt install --no-install-recommends $lv_target $libvirt_pkgs $libvirt_bpo_extra >&2 || rc=$?
 		else
+			# Coming back from backports: apt will not downgrade libvirt0 and friends
+			# through '=' dependencies, so remove the backports libvirt packages first
+			# (configuration files stay).
+			bpo_installed=$(dpkg-query -W -f '${db:Status-Status} ${Package} ${Version}\n' 'libvirt*' 2>/dev/null |
+				awk '$1 == "installed" && $3 ~ /bpo/ { print $2 }')
+			if [ -n "$bpo_installed" ]; then
+				say "removing backports libvirt packages:" $bpo_installed
+				$apt remove $bpo_installed >&2 || rc=$?
+			fi
 			pins=
 			for p in $libvirt_pkgs; do
 				pins="$pins $p=$lv_ver"
@@ -272,7 +281,7 @@ say "kernel $kver ready ($(($(date +%s) - t0)) s)"
 
 # --- 8. libvirt's QEMU capabilities cache, probed once in a guest --------------------------
 if [ "${VFH_NO_CAPS:-0}" != 1 ] && command -v libvirtd >/dev/null; then
-	key=$(libvirtd --version | sed 's/.* //')-$(stat -c %Y /usr/bin/qemu-system-x86_64)
+	key=$(libvirtd --version | sed 's/.* //')-$(stat -c %Y /usr/bin/qemu-system-x86_64)-$(stat -c %Z /usr/sbin/libvirtd)
 	if [ ! -d "$vmdir/libvirt-caps/$key" ]; then
 		say "probing QEMU capabilities with libvirtd $key in a guest (once)"
 		VFH_VM_DIR=$vmdir "$here/run-vm.sh" -m 2048 -t 300 -- /bin/sh "$here/seed-libvirt-caps.sh" >&2 ||

@@ -96,6 +96,7 @@ printf 'libvirt %s\nqemu %s\nkernel %s\n' "$lver" "$(qemu-system-x86_64 --versio
 printf 'hostdev %s\nifhostdev %s %s\npool_pf %s %s\npool_vfs %s\npool_mac %s\n' \
 	"$hd" "$ifhd" "$mac_ifhd" "$RIG_IGB0" "$poolpf" "$poolvfs" "$mac_pool" >$log/devices
 vfh_save contract $log/.
+vfh_save "contract-libvirt-$lver" $log/.
 cd $log || t_bail "no hook log"
 
 # --- call order ---------------------------------------------------------------------------

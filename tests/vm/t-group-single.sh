@@ -21,7 +21,9 @@ t_is "$("$V" list --json | jq -r ".groups[] | select(.group == $g) | .devices[0]
 	"list --json names the driver"
 
 t_ok "check $a says it can be detached" "$V" check $a
+t0=$(date +%s%N)
 t_ok "detach $a" "$V" detach $a
+t_diag "detach took $((($(date +%s%N) - t0) / 1000000)) ms (TCG guest, includes modprobe vfio-pci)"
 t_is "$(pci_driver $a)" vfio-pci "during: $a is on vfio-pci"
 t_ok "during: /dev/vfio/$g is a character device" test -c /dev/vfio/$g
 t_file_has /run/vfiohook/cli.journal "record * bind done device=$a group=$g driver=e1000e*" \
@@ -29,7 +31,9 @@ t_file_has /run/vfiohook/cli.journal "record * bind done device=$a group=$g driv
 t_is "$("$V" list --json | jq -r ".groups[] | select(.group == $g) | .viable")" true \
 	"list --json: group $g is viable"
 
+t0=$(date +%s%N)
 t_ok "reattach $a" "$V" reattach $a
+t_diag "reattach took $((($(date +%s%N) - t0) / 1000000)) ms"
 t_is "$(pci_driver $a)" e1000e "after: $a is back on e1000e"
 t_not "after: /dev/vfio/$g is gone" test -e /dev/vfio/$g
 t_is "$(cat $(pci_dev $a)/driver_override)" "(null)" "after: driver_override is cleared"
