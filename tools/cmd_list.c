@@ -19,6 +19,23 @@ struct list_state {
         struct json *json; /* NULL: text */
 };
 
+/* A PF's VFs, in VF index order, under the PF. */
+static void print_vfs_text(struct list_state *s, const struct pci_dev *d)
+{
+        _cleanup_free_ struct pci_addr *vfs = NULL;
+        size_t n = 0;
+
+        if (!d->has_sriov || pci_dev_list_vfs(s->ctx, d, &vfs, &n) < 0 || n == 0)
+                return;
+        printf("    VFs:");
+        for (size_t i = 0; i < n; i++) {
+                char a[PCI_ADDR_STRLEN];
+
+                printf(" %s", pci_addr_format(&vfs[i], a));
+        }
+        printf("\n");
+}
+
 static void print_dev_text(struct list_state *s, const struct pci_dev *d)
 {
         struct pci_info info = {0};
@@ -43,6 +60,7 @@ static void print_dev_text(struct list_state *s, const struct pci_dev *d)
         for (size_t i = 0; i < d->n_netdevs; i++)
                 printf("%s%s", i ? " " : ", net ", d->netdevs[i]);
         printf(")\n");
+        print_vfs_text(s, d);
 }
 
 static void json_vfs(struct list_state *s, const struct pci_dev *d)

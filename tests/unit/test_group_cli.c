@@ -74,7 +74,7 @@ TEST(list_text_shows_groups_drivers_and_holders)
         CHECK_CONTAINS(out, "(driver e1000e, net eth0)");
         CHECK_CONTAINS(out, "group 14\n  0000:04:00.0 [1b36:000e] PCI bridge");
         CHECK_CONTAINS(out, "(no driver, bridge)");
-        CHECK_CONTAINS(out, "SR-IOV PF 1/7 VFs");
+        CHECK_CONTAINS(out, "SR-IOV PF 1/7 VFs)\n    VFs: 0000:01:10.0\n");
         CHECK_CONTAINS(out, "group 20 /dev/vfio/20 held by 4242 qemu-system-x86\n");
         CHECK_CONTAINS(out, "(driver vfio-pci, VF 0 of 0000:01:00.0)");
 }
