@@ -415,3 +415,21 @@ TEST(reattach_refuses_while_the_group_is_open)
         journal_free(j);
         vfh_ctx_unref(ctx);
 }
+
+TEST(broken_journal_blocks_every_detach)
+{
+        const char *root = rig();
+        vfh_ctx *ctx = ctx_at(root);
+        struct journal *j = cli_journal(ctx);
+        static struct pci_group grp;
+
+        test_write_file(root, "run/vfiohook/6f1c2d3e.journal",
+                        "vfiohook-journal version=1\nowner kind=domain id=6f1c2d3e name=x\n");
+        CHECK_INT(load(ctx, e1000e.name, &grp), 0);
+        CHECK_INT(group_detach(ctx, &grp, j, NULL), -EBADMSG);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "6f1c2d3e.journal: line 3: no end line");
+        CHECK(!log_has_writes(root));
+        CHECK_STR(kmodel_driver(root, e1000e.name), "e1000e");
+        journal_free(j);
+        vfh_ctx_unref(ctx);
+}
