@@ -296,7 +296,12 @@ static int check_claim(vfh_ctx *ctx, const struct pci_dev *dev, const struct gro
         _cleanup_journal_ struct journal *owner = NULL;
         int r = journal_find_claim(ctx, "device", dev->name, opts ? opts->owner_id : NULL, &owner);
 
-        if (r > 0)
+        if (r > 0 && owner->kind == JOURNAL_OWNER_CLI)
+                verdict_blocks(v,
+                               "was detached by hand (journal %s); run `vfiohookctl reattach "
+                               "%s` first",
+                               owner->id, dev->name);
+        else if (r > 0)
                 verdict_blocks(v, "is in use by running %s '%s' (journal %s); stop it first",
                                journal_owner_kind_name(owner->kind),
                                owner->name[0] ? owner->name : owner->id, owner->id);
