@@ -173,7 +173,7 @@ static void replay_stop(vfh_ctx *ctx)
 TEST(igb_reply)
 {
         vfh_ctx *ctx = replay_start((const char *const[]){"igb-2vfs", NULL});
-        struct vf_pf_state st;
+        struct vf_pf_state st = {0};
         char mac[MAC_ADDR_STRLEN];
 
         CHECK_INT(vf_pf_read(ctx, "eth0", &st), 0);
@@ -204,7 +204,7 @@ TEST(igb_reply)
 TEST(netdevsim_64_vfs_in_one_datagram)
 {
         vfh_ctx *ctx = replay_start((const char *const[]){"netdevsim-64vfs", NULL});
-        struct vf_pf_state st;
+        struct vf_pf_state st = {0};
         char mac[MAC_ADDR_STRLEN];
 
         CHECK_INT(vf_pf_read(ctx, "eth9", &st), 0);
@@ -237,7 +237,7 @@ TEST(netdevsim_64_vfs_in_one_datagram)
 TEST(netdevsim_reply_cut_short_is_refused)
 {
         vfh_ctx *ctx = replay_start((const char *const[]){"netdevsim-64vfs", NULL});
-        struct vf_pf_state st;
+        struct vf_pf_state st = {0};
 
         rp.truncate_to = 16384;
         CHECK_INT(vf_pf_read(ctx, "eth9", &st), -EBADMSG);
@@ -287,7 +287,7 @@ TEST(kernel_error_acks)
 TEST(missing_pf_for_real)
 {
         vfh_ctx *ctx = replay_start((const char *const[]){"getlink-nodev", NULL});
-        struct vf_pf_state st;
+        struct vf_pf_state st = {0};
 
         CHECK_INT(vf_pf_read(ctx, "vfhnosuch0", &st), -ENODEV);
         CHECK_CONTAINS(vfh_ctx_last_error(ctx),

@@ -315,7 +315,7 @@ static struct vf_settings parse(vfh_ctx *ctx, const char *const *kv)
 TEST(read_64_vfs_in_one_round_trip)
 {
         vfh_ctx *ctx = fake_start(64);
-        struct vf_pf_state st;
+        struct vf_pf_state st = {0};
 
         fk.vfs[63].vlan = 42, fk.vfs[63].qos = 5, fk.vfs[63].proto = ETH_P_8021AD;
         fk.vfs[63].min_tx_rate = 10, fk.vfs[63].max_tx_rate = 100;
@@ -325,6 +325,10 @@ TEST(read_64_vfs_in_one_round_trip)
         printf("# 64-VF reply: %zu bytes in one datagram\n", fk.q.largest);
         CHECK(fk.q.largest > 4 * 4096); /* one datagram, four pages and more */
         CHECK_INT(st.num_vfs, 64);
+        if (st.num_vfs != 64) {
+                fake_stop(ctx);
+                return;
+        }
         CHECK_INT(st.ifindex, 5);
         CHECK(st.up);
         for (unsigned int i = 0; i < st.num_vfs; i++)
@@ -347,7 +351,7 @@ TEST(read_64_vfs_in_one_round_trip)
 TEST(read_truncated_reply_is_an_error)
 {
         vfh_ctx *ctx = fake_start(64);
-        struct vf_pf_state st;
+        struct vf_pf_state st = {0};
 
         fk.truncate_getlink_to = 8192;
         CHECK_INT(vf_pf_read(ctx, "eth1", &st), -EBADMSG);
@@ -359,7 +363,7 @@ TEST(read_truncated_reply_is_an_error)
 TEST(read_unknown_pf_and_index)
 {
         vfh_ctx *ctx = fake_start(4);
-        struct vf_pf_state st;
+        struct vf_pf_state st = {0};
         struct vf_settings s;
         struct vf_ref r = ref(4);
 
