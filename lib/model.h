@@ -25,6 +25,8 @@
 /* Element nesting deeper than this is refused while parsing (libvirt's deepest is about 6;
  * third-party <metadata> gets the rest). */
 #define VFH_XML_MAX_DEPTH 64
+/* Attributes (and namespace declarations) on one element; libvirt writes at most a dozen. */
+#define VFH_XML_MAX_ATTRIBUTES 256
 
 #define VFH_UUID_STRLEN 37 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" + NUL */
 

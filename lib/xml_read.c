@@ -3,9 +3,9 @@
  * The hardened document reader. Hook stdin and network files are input we do not control, so
  * libxml2 runs with no network, no DTD loading and no entity substitution, and we refuse a
  * DOCTYPE outright the moment the parser meets it: libvirt never writes one, and an internal
- * subset is where XXE and "billion laughs" live. The size is capped before parsing and the
- * depth while parsing. libxml2's messages go through a structured handler on the parser
- * context into the library's one-line error, never to stderr.
+ * subset is where XXE and "billion laughs" live. The size and the attributes per element are
+ * capped before parsing, the depth while parsing. libxml2's messages go through a structured
+ * handler on the parser context into the library's one-line error, never to stderr.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -159,6 +159,80 @@ static int parse_hardened(vfh_ctx *ctx, const char *label, const char *xml, size
         return 0;
 }
 
+/* Where the construct whose body starts at xml[i] ends (just past `close`), counting lines. */
+static size_t skip_past(const char *xml, size_t len, size_t i, const char *close,
+                        unsigned int *line)
+{
+        size_t n = strlen(close);
+
+        for (; i < len; i++) {
+                if (len - i >= n && memcmp(xml + i, close, n) == 0)
+                        return i + n;
+                *line += xml[i] == '\n';
+        }
+        return len;
+}
+
+static bool starts_with(const char *xml, size_t len, size_t i, const char *s)
+{
+        size_t n = strlen(s);
+
+        return len - i >= n && memcmp(xml + i, s, n) == 0;
+}
+
+/*
+ * libxml2 2.9 checks a start tag's attributes for duplicates pairwise: a 1 MiB tag with 100k
+ * attributes takes some 20 s, and libvirtd waits for the hook. This linear scan counts the
+ * '=' outside quotes in each tag (comments, CDATA and PIs skipped) and refuses early; a
+ * malformed document only ends the scan, the parser reports it.
+ */
+static int check_attribute_counts(vfh_ctx *ctx, const char *label, const char *xml, size_t len)
+{
+        unsigned int line = 1;
+        size_t i = 0;
+
+        while (i < len) {
+                unsigned int attrs = 0, tag_line = line;
+                char quote = 0;
+
+                if (xml[i] != '<') {
+                        line += xml[i++] == '\n';
+                        continue;
+                }
+                if (starts_with(xml, len, i, "<!--")) {
+                        i = skip_past(xml, len, i + 4, "-->", &line);
+                        continue;
+                }
+                if (starts_with(xml, len, i, "<![CDATA[")) {
+                        i = skip_past(xml, len, i + 9, "]]>", &line);
+                        continue;
+                }
+                if (starts_with(xml, len, i, "<?")) {
+                        i = skip_past(xml, len, i + 2, "?>", &line);
+                        continue;
+                }
+                for (i++; i < len; i++) {
+                        char c = xml[i];
+
+                        line += c == '\n';
+                        if (quote) {
+                                quote = c == quote ? 0 : quote;
+                        } else if (c == '"' || c == '\'') {
+                                quote = c;
+                        } else if (c == '>') {
+                                i++;
+                                break;
+                        } else if (c == '=' && ++attrs > VFH_XML_MAX_ATTRIBUTES) {
+                                return vfh_errorf(ctx, E2BIG,
+                                                  "%s line %u: an element with more than %d "
+                                                  "attributes; libvirt writes a handful",
+                                                  label, tag_line, VFH_XML_MAX_ATTRIBUTES);
+                        }
+                }
+        }
+        return 0;
+}
+
 int xml_doc_read(vfh_ctx *ctx, const char *label, const char *xml, size_t len, struct xml_doc **ret)
 {
         _cleanup_(xml_doc_freep) struct xml_doc *d = NULL;
@@ -171,6 +245,9 @@ int xml_doc_read(vfh_ctx *ctx, const char *label, const char *xml, size_t len, s
                                   "%s: document larger than the %d-byte limit; libvirt never "
                                   "writes one this large",
                                   label, VFH_XML_MAX_SIZE);
+        r = check_attribute_counts(ctx, label, xml, len);
+        if (r < 0)
+                return r;
         xmlInitParser();
         d = calloc(1, sizeof(*d));
         if (!d)

@@ -8,6 +8,7 @@
 #   @SRC@            the source tree (inside an argument)
 #   @GEN:oversize@   a generated file one byte over the 1 MiB limit
 #   @GEN:deep@       a generated domain nested 10000 elements deep
+#   @GEN:attributes@ a generated domain whose root has 100000 attributes
 #   @STDIN:REL@      feeds fixtures/REL on stdin
 set -uo pipefail
 
@@ -30,6 +31,12 @@ gen_deep() {
   printf '</domain>\n'
 }
 
+gen_attributes() {
+  printf '<domain\n'
+  for ((i = 0; i < 100000; i++)); do printf ' a%d=""' $i; done
+  printf '>\n<name>wide</name>\n</domain>\n'
+}
+
 stdin=/dev/null
 args=()
 for a in "$@"; do
@@ -37,6 +44,7 @@ for a in "$@"; do
   @PARSE@) args+=(--sysroot "$fix" parse --network-dir /networks/run --network-dir /networks/etc) ;;
   @GEN:oversize@) gen_oversize >"$tmp/in.xml" && args+=("$tmp/in.xml") ;;
   @GEN:deep@) gen_deep >"$tmp/in.xml" && args+=("$tmp/in.xml") ;;
+  @GEN:attributes@) gen_attributes >"$tmp/in.xml" && args+=("$tmp/in.xml") ;;
   @STDIN:*@) stdin=${a#@STDIN:} && stdin=$fix/${stdin%@} ;;
   *)
     a=${a//@FIX@/$fix}

@@ -583,3 +583,25 @@ TEST(domain_settings_override_pool_defaults)
         CHECK_INT(pool.max_tx_rate, 0); /* an explicit 0 (no limit) still overrides */
         CHECK(!pool.has_min_tx_rate && !pool.has_mac && !pool.query_rss);
 }
+
+/* The attribute pre-scan counts only '=' inside tags and outside quotes. */
+TEST(attribute_cap_ignores_quotes_comments_and_text)
+{
+        vfh_ctx *ctx = fixture_ctx();
+        _cleanup_(vfh_domain_freep) struct vfh_domain *dom = NULL;
+        char equals[600], xml[2048];
+
+        memset(equals, '=', sizeof(equals) - 1);
+        equals[sizeof(equals) - 1] = '\0';
+        snprintf(xml, sizeof(xml),
+                 "<domain><name>x</name><description a='%.300s'>%.300s</description>"
+                 "<!-- %.300s --></domain>",
+                 equals, equals, equals);
+        CHECK_INT(parse_domain_string(ctx, xml, &dom), 0);
+        vfh_domain_free(TAKE_PTR(dom));
+        snprintf(xml, sizeof(xml), "<domain>\n<name%.300s>x</name></domain>", equals);
+        CHECK_INT(parse_domain_string(ctx, xml, &dom), -E2BIG);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx),
+                       "domain XML line 2: an element with more than 256 attributes");
+        vfh_ctx_unref(ctx);
+}
