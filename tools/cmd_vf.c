@@ -71,13 +71,13 @@ static void text_vf(unsigned int index, const struct vf_ref *ref, const struct v
         char buf[64], addr[PCI_ADDR_STRLEN];
 
         printf("vf %u %s", index, ref->has_addr ? pci_addr_format(&ref->addr, addr) : "-");
-        if (s->mask & VF_ATTR_VLAN)
-                printf(" vlan %u qos %u proto %s", s->vlan, s->qos,
-                       s->proto == VF_VLAN_PROTO_8021AD ? "802.1ad" : "802.1Q");
         for (size_t i = 0; i < ARRAY_SIZE(shown); i++) {
                 const char *v = value_or_null(s, shown[i], buf, sizeof(buf));
 
                 printf(" %s %s", vf_attr_name(shown[i]), v ? v : "-");
+                if (shown[i] == VF_ATTR_MAC && (s->mask & VF_ATTR_VLAN))
+                        printf(" vlan %u qos %u proto %s", s->vlan, s->qos,
+                               s->proto == VF_VLAN_PROTO_8021AD ? "802.1ad" : "802.1Q");
         }
         putchar('\n');
 }
