@@ -433,3 +433,26 @@ TEST(broken_journal_blocks_every_detach)
         journal_free(j);
         vfh_ctx_unref(ctx);
 }
+
+TEST(group_detached_by_hand_says_how_to_release_it)
+{
+        const char *root = rig();
+        vfh_ctx *ctx = ctx_at(root);
+        struct journal *dom = NULL, *j = cli_journal(ctx);
+        static struct pci_group grp;
+
+        CHECK_INT(load(ctx, e1000e.name, &grp), 0);
+        CHECK_INT(group_detach(ctx, &grp, j, &(struct group_opts){.owner_id = "cli"}), 0);
+        CHECK_INT(journal_new(ctx, JOURNAL_OWNER_DOMAIN, "6f1c2d3e-0000-4000-8000-000000000002",
+                              "db1", &dom),
+                  0);
+        CHECK_INT(load(ctx, e1000e.name, &grp), 0);
+        CHECK_INT(group_detach(ctx, &grp, dom, &(struct group_opts){.owner_id = dom->id}), -EPERM);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx),
+                       "was detached by hand (journal cli); run `vfiohookctl reattach "
+                       "0000:03:00.0` first");
+        CHECK_INT(group_reattach(ctx, &grp, j), 0);
+        journal_free(dom);
+        journal_free(j);
+        vfh_ctx_unref(ctx);
+}
