@@ -187,7 +187,7 @@ if [ ! -f "$kdir/.stamp-unpacked" ]; then
 	[ -n "$kdeb_ver" ] && [ "$kdeb_ver" != "(none)" ] || die "no candidate version for $kpkg"
 	hpkg=linux-headers-$kver
 	# the headers' own linux-* dependencies: -common and linux-kbuild-6.1
-	hdeps=$(apt-cache depends "$hpkg=$kdeb_ver" | awk '$1 == "Depends:" && $2 ~ /^linux-(headers|kbuild)-/ { print $2 }')
+	hdeps=$(apt-cache depends "$hpkg=$kdeb_ver" | awk '$1 == "Depends:" && $2 ~ /^linux-(headers|kbuild)-/ { print $2 }' | tr '\n' ' ')
 	srcpkg=linux-source-${kver%%.0-*}
 	say "downloading $kpkg $hpkg $hdeps $srcpkg ($kdeb_ver)"
 	rm -rf "$kdir"; mkdir -p "$debs"
