@@ -28,9 +28,9 @@ for target in domain network networkport document; do
   fi
   corpus=$work/$target
   case $target in
-  domain) seed "$corpus" "$top"/tests/fixtures/xml/domain/*.xml "$top"/tests/fixtures/xml/hostile/*.xml "$top"/examples/domain-*.xml ;;
+  domain) seed "$corpus" "$top"/tests/fixtures/xml/domain/*.xml "$top"/tests/fixtures/xml/hostile/*.xml "$top"/tests/fixtures/xml/libvirt-*/qemu-*.xml "$top"/examples/domain-*.xml ;;
   network) seed "$corpus" "$top"/tests/fixtures/xml/network/pool-*.xml "$top"/tests/fixtures/xml/network/networkstatus.xml "$top"/tests/fixtures/xml/networks/*/*.xml "$top"/examples/sriov-pool.xml ;;
-  networkport) seed "$corpus" "$top"/tests/fixtures/xml/network/networkport.xml ;;
+  networkport) seed "$corpus" "$top"/tests/fixtures/xml/network/networkport.xml "$top"/tests/fixtures/xml/network/hookdata-port.xml ;;
   document) seed "$corpus" "$top"/tests/fixtures/xml/*/*.xml "$top"/tests/fixtures/xml/networks/*/*.xml "$top"/examples/*.xml ;;
   esac
   echo "fuzz smoke: $target for ${seconds}s ($(ls "$corpus" | wc -l) seeds)"
