@@ -25,6 +25,13 @@ static void append_sanitised(char *buf, size_t size, const char *s, size_t max)
 
         for (size_t i = 0; s[i] && len + 1 < size; i++) {
                 if (i == max) {
+                        /* never cut a UTF-8 sequence in half: drop a trailing partial one */
+                        while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80) {
+                                i--;
+                                len--;
+                        }
+                        if (i > 0 && (unsigned char)s[i - 1] >= 0xc0)
+                                len--;
                         snprintf(buf + len, size - len, "...");
                         return;
                 }

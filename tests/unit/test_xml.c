@@ -605,3 +605,25 @@ TEST(attribute_cap_ignores_quotes_comments_and_text)
                        "domain XML line 2: an element with more than 256 attributes");
         vfh_ctx_unref(ctx);
 }
+
+TEST(messages_stay_one_short_valid_line)
+{
+        vfh_ctx *ctx = fixture_ctx();
+        struct vfh_domain *dom = NULL;
+        char xml[1024], value[200] = "";
+        const char *msg;
+
+        /* 70 two-byte characters: the quoted value is cut at 64 bytes, between characters */
+        for (int i = 0; i < 70; i++)
+                strcat(value, "\xc3\xa9");
+        snprintf(xml, sizeof(xml),
+                 "<domain><name>n</name><devices><hostdev type='pci'><source>"
+                 "<address bus='%s&#10;'/></source></hostdev></devices></domain>",
+                 value);
+        CHECK_INT(parse_domain_string(ctx, xml, &dom), -EINVAL);
+        msg = vfh_ctx_last_error(ctx);
+        CHECK_CONTAINS(msg, "<address bus='\xc3\xa9\xc3\xa9");
+        CHECK_CONTAINS(msg, "\xc3\xa9...'>: bus is not a number");
+        CHECK(!strchr(msg, '\n'));
+        vfh_ctx_unref(ctx);
+}
