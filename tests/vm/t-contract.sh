@@ -95,9 +95,55 @@ cp /tmp/pool.xml /tmp/t1.xml $log/
 printf 'libvirt %s\nqemu %s\nkernel %s\n' "$lver" "$(qemu-system-x86_64 --version | head -n 1)" "$(uname -r)" >$log/versions
 printf 'hostdev %s\nifhostdev %s %s\npool_pf %s %s\npool_vfs %s\npool_mac %s\n' \
 	"$hd" "$ifhd" "$mac_ifhd" "$RIG_IGB0" "$poolpf" "$poolvfs" "$mac_pool" >$log/devices
-vfh_save contract $log/.
-vfh_save "contract-libvirt-$lver" $log/.
-cd $log || t_bail "no hook log"
+main=/run/vfh-hooklog-main
+mv $log $main && mkdir $log
+
+# --- scenario 2: prepare fails. DESIGN: libvirt shows our stderr, still runs stopped+release
+cat >/etc/libvirt/hooks/qemu.d/10-vfh-fail <<'EOT'
+#!/bin/sh
+cat >/dev/null
+[ "$1 $2" = "t2 prepare" ] || exit 0
+echo "vfh-test: refusing t2" >&2
+exit 1
+EOT
+chmod 755 /etc/libvirt/hooks/qemu.d/10-vfh-fail
+sed -e 's#<name>t1</name>#<name>t2</name>#' -e '/<uuid>/d' -e '/<interface/,/<\/interface>/d' /tmp/t1.xml >/tmp/t2.xml
+t_ok "define t2 (one managed hostdev $hd)" virsh define /tmp/t2.xml
+err=$(virsh start t2 2>&1) && t_fail "start t2 should fail at prepare" || t_pass "start t2 fails when prepare exits 1"
+t_match "$err" "*Hook script execution failed*vfh-test: refusing t2*" "virsh shows the hook's stderr"
+t_diag "virsh: $(echo "$err" | tr "\\n" " ")"
+t_is "$(cat $log/*.what | tr '\n' ',' | sed 's/,$//')" "qemu prepare,qemu stopped,qemu release" "after a failed prepare libvirt still runs stopped and release"
+t_is "$(pci_driver $hd)" igbvf "$hd untouched by the failed start"
+rm /etc/libvirt/hooks/qemu.d/10-vfh-fail
+cp /tmp/t2.xml $log/
+mv $log /run/vfh-hooklog-failed-prepare && mkdir $log
+
+# --- scenario 3: VFs created by the network start hook join the pool (DESIGN §1)
+t_ok "remove the pool PF's VFs" sh -c "echo 0 > $(pci_dev $RIG_IGB0)/sriov_numvfs"
+cat >/etc/libvirt/hooks/network.d/10-vfh-grow <<EOT
+#!/bin/sh
+cat >/dev/null
+[ "\$1 \$2" = "grow start" ] && echo 3 > $(pci_dev $RIG_IGB0)/sriov_numvfs
+exit 0
+EOT
+chmod 755 /etc/libvirt/hooks/network.d/10-vfh-grow
+sed 's#<name>pool</name>#<name>grow</name>#' /tmp/pool.xml >/tmp/grow.xml
+t_ok "net-define grow (PF at 0 VFs)" virsh net-define /tmp/grow.xml
+t_ok "net-start grow" virsh net-start grow
+t_is "$(cat $(pci_dev $RIG_IGB0)/sriov_numvfs)" 3 "the start hook created 3 VFs"
+t_is "$(xmllint --xpath 'count(//forward/address)' /run/libvirt/network/grow.xml 2>/dev/null)" 3 \
+	"VFs created by the network start hook are in the pool"
+cp /run/libvirt/network/grow.xml $log/live-grow.xml 2>/dev/null
+t_ok "net-destroy grow" virsh net-destroy grow
+cp /tmp/grow.xml $log/
+mv $log /run/vfh-hooklog-grow
+
+mkdir -p /run/vfh-contract && mv $main/* /run/vfh-contract/ &&
+	mv /run/vfh-hooklog-failed-prepare /run/vfh-contract/failed-prepare &&
+	mv /run/vfh-hooklog-grow /run/vfh-contract/grow
+vfh_save contract /run/vfh-contract/.
+vfh_save "contract-libvirt-$lver" /run/vfh-contract/.
+cd /run/vfh-contract || t_bail "no hook log"
 
 # --- call order ---------------------------------------------------------------------------
 order=$(cat ./*.what | tr '\n' ',' | sed 's/,$//')

@@ -87,4 +87,13 @@ t_is "$?" 1 "the PF's own address is refused"
 t_match "$out" "*not an SR-IOV virtual function*" "and the message says why"
 out=$("$V" vf show eth99 2>&1)
 t_is "$?" 1 "an unknown PF is refused"
+
+# --- PF down: igb needs link for a rate, and the message says what to do ------------------
+ip link set "$pfn" down
+out=$("$V" vf set "$pfn" 1 max_tx_rate=100 2>&1)
+t_is "$?" 1 "max_tx_rate on a VF of a down PF is refused"
+t_match "$out" "*bring $pfn up first: ip link set $pfn up*" "the message names the PF and the fix"
+t_diag "$out"
+ip link set "$pfn" up
+t_is "$(vfstate 1)" "$orig1" "VF 1 unchanged"
 t_done
