@@ -637,3 +637,31 @@ int vf_settings_restore(vfh_ctx *ctx, const struct vf_ref *vf, const struct vf_s
         vf_pf_state_clear(&pf);
         return r;
 }
+
+int vf_want_stable_mac(vfh_ctx *ctx, const struct vf_ref *vf, const char *uuid,
+                       struct vf_settings *want)
+{
+        struct vf_settings cur;
+        char who[WHO_MAX], mac[MAC_ADDR_STRLEN];
+        int r;
+
+        if (want->mask & VF_ATTR_MAC)
+                return 0;
+        vf_ref_format(vf, who, sizeof(who));
+        if (!vf->has_addr)
+                return vfh_errorf(ctx, EINVAL,
+                                  "%s: no PCI address to derive a stable MAC from; give mac= in "
+                                  "the metadata",
+                                  who);
+        if ((r = vf_read(ctx, vf, &cur)) < 0)
+                return r;
+        if ((cur.mask & VF_ATTR_MAC) && !mac_addr_is_zero(&cur.mac))
+                return 0;
+        if (vf_stable_mac(uuid, &vf->addr, &want->mac) < 0)
+                return vfh_errorf(ctx, EINVAL, "%s: stable MAC: '%s' is not a domain UUID", who,
+                                  uuid ? uuid : "");
+        want->mask |= VF_ATTR_MAC;
+        vfh_info(ctx, "%s: all-zero MAC, using the stable MAC %s", who,
+                 mac_addr_format(&want->mac, mac));
+        return 1;
+}

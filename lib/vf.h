@@ -131,6 +131,14 @@ const char *vf_attr_name(unsigned int attr);
 const char *vf_link_state_name(enum vf_link_state state);
 
 /*
+ * DESIGN.md §2: a plain <hostdev> VF whose MAC is all-zero, and for which want has no MAC,
+ * gets vf_stable_mac(uuid, VF address) added to want. Returns 1 when it added one, 0 when want
+ * already had a MAC or the VF has one, -errno (a VF without a PCI address, a bad uuid).
+ */
+int vf_want_stable_mac(vfh_ctx *ctx, const struct vf_ref *vf, const char *uuid,
+                       struct vf_settings *want);
+
+/*
  * The journal's "vf" record (lib/vf_journal.c): device= (the VF's PCI address, when it has
  * one), pf=, vf= and the originals in the key=value vocabulary above. fill adds them to rec;
  * read finds the VF again (by device first: PF netdev names change on rebind) and parses the

@@ -652,6 +652,34 @@ TEST(restore_keeps_going_after_a_failure)
         fake_stop(ctx);
 }
 
+TEST(stable_mac_only_for_an_all_zero_mac)
+{
+        vfh_ctx *ctx = fake_start(2);
+        struct vf_ref r = ref(1);
+        struct vf_settings want = {0}, given = {.mask = VF_ATTR_MAC};
+        struct mac_addr expect;
+        const char *uuid = "c7a5fdbd-edaf-9455-926a-d65c16db1809";
+
+        r.has_addr = true;
+        r.addr = (struct pci_addr){0, 0x81, 0x10, 2};
+        CHECK_INT(vf_stable_mac(uuid, &r.addr, &expect), 0);
+        memset(fk.vfs[1].mac.b, 0, 6);
+        CHECK_INT(vf_want_stable_mac(ctx, &r, uuid, &want), 1);
+        CHECK_INT(want.mask, VF_ATTR_MAC);
+        CHECK(mac_addr_equal(&want.mac, &expect));
+        /* the metadata's own MAC wins, and a VF with a MAC keeps it */
+        CHECK_INT(vf_want_stable_mac(ctx, &r, uuid, &given), 0);
+        CHECK(mac_addr_is_zero(&given.mac));
+        fk.vfs[1].mac.b[5] = 9;
+        want = (struct vf_settings){0};
+        CHECK_INT(vf_want_stable_mac(ctx, &r, uuid, &want), 0);
+        CHECK_INT(want.mask, 0);
+        r.has_addr = false;
+        CHECK_INT(vf_want_stable_mac(ctx, &r, uuid, &want), -EINVAL);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "no PCI address to derive a stable MAC from");
+        fake_stop(ctx);
+}
+
 #else
 
 /* Release builds have no test transport; the seam-level tests live in the sanitizer build. */
