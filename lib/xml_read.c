@@ -136,8 +136,39 @@ static void harden(xmlParserCtxt *ctxt, struct read_state *st)
         sax->endElementNs = on_end_element;
 }
 
-/* Never NOENT, DTDLOAD, DTDATTR, XINCLUDE or HUGE: each would widen what input can do. */
-#define READ_OPTIONS (XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA)
+/* Never NOENT, DTDLOAD, DTDATTR, XINCLUDE or HUGE: each would widen what input can do.
+ * libvirt writes UTF-8 only, so a declared encoding is ignored and iconv never runs. */
+#define READ_OPTIONS                                                                               \
+        (XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC)
+
+static void ignore_generic_error(void *data, const char *fmt, ...)
+{
+        (void)data, (void)fmt;
+}
+
+/* Some libxml2 errors (encoding, I/O) are raised without the parser context and would go to
+ * the thread's default handlers, which print to stderr. For the duration of one parse they
+ * come to us instead; the caller's handlers are put back afterwards. */
+struct saved_handlers {
+        xmlStructuredErrorFunc structured;
+        void *structured_data;
+        xmlGenericErrorFunc generic;
+        void *generic_data;
+};
+
+static void capture_global_errors(xmlParserCtxt *ctxt, struct saved_handlers *saved)
+{
+        *saved = (struct saved_handlers){xmlStructuredError, xmlStructuredErrorContext,
+                                         xmlGenericError, xmlGenericErrorContext};
+        xmlSetStructuredErrorFunc(ctxt, on_error);
+        xmlSetGenericErrorFunc(NULL, ignore_generic_error);
+}
+
+static void restore_global_errors(const struct saved_handlers *saved)
+{
+        xmlSetStructuredErrorFunc(saved->structured_data, saved->structured);
+        xmlSetGenericErrorFunc(saved->generic_data, saved->generic);
+}
 
 static int parse_hardened(vfh_ctx *ctx, const char *label, const char *xml, size_t len,
                           xmlDoc **ret)
@@ -145,12 +176,15 @@ static int parse_hardened(vfh_ctx *ctx, const char *label, const char *xml, size
         _cleanup_(xmlFreeParserCtxtp) xmlParserCtxt *ctxt = NULL;
         _cleanup_(xmlFreeDocp) xmlDoc *doc = NULL;
         struct read_state st = {};
+        struct saved_handlers saved;
 
         ctxt = xmlNewParserCtxt();
         if (!ctxt)
                 return -ENOMEM;
         harden(ctxt, &st);
-        doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL, READ_OPTIONS);
+        capture_global_errors(ctxt, &saved);
+        doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, "UTF-8", READ_OPTIONS);
+        restore_global_errors(&saved);
         if (st.failed)
                 return vfh_errorf(ctx, EBADMSG, "%s line %d: %s", label, st.line, st.reason);
         if (!doc || !ctxt->wellFormed || !xmlDocGetRootElement(doc))

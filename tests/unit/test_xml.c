@@ -8,6 +8,9 @@
 
 #include "model.h"
 #include "xml_util.h"
+
+#include <libxml/xmlerror.h>
+#include <libxml/globals.h>
 #include "support.h"
 
 static vfh_ctx *fixture_ctx(void)
@@ -351,12 +354,42 @@ TEST(libxml2_never_writes_to_stderr)
         parse_domain_string(ctx, "<domain xmlns:a='relative'><name>&amp;&bogus;</name></domain>",
                             &dom);
         parse_domain_string(ctx, "<?xml version='1.0' encoding='nope'?><domain/>", &dom);
+        /* encoding errors are raised without the parser context, through the global handlers */
+        parse_domain_string(ctx, "<?xml version='1.0' encoding='UCS-4'?><domain>\xff\xfe</domain>",
+                            &dom);
+        parse_domain_string(ctx, "<?xml version='1.0' encoding='EBCDIC-US'?><domain/>", &dom);
         fflush(stderr);
         dup2(saved, 2);
         close(saved);
         CHECK_INT(pread(fd, buf, sizeof(buf) - 1, 0), 0);
         close(fd);
         CHECK(!dom);
+        vfh_ctx_unref(ctx);
+}
+
+static int caller_errors;
+
+static void caller_generic_error(void *data, const char *fmt, ...)
+{
+        (void)data, (void)fmt;
+        caller_errors++;
+}
+
+/* The parse borrows libxml2's thread-wide handlers and must give the caller's back. */
+TEST(caller_error_handlers_are_restored)
+{
+        vfh_ctx *ctx = fixture_ctx();
+        struct vfh_domain *dom = NULL;
+
+        xmlSetGenericErrorFunc(NULL, caller_generic_error);
+        CHECK_INT(parse_domain_string(
+                      ctx, "<?xml version='1.0' encoding='UCS-4'?><domain>\xff\xfe</domain>", &dom),
+                  -EBADMSG);
+        CHECK_INT(caller_errors, 0);
+        CHECK(xmlGenericError == caller_generic_error);
+        xmlGenericError(NULL, "mine");
+        CHECK_INT(caller_errors, 1);
+        xmlSetGenericErrorFunc(NULL, NULL);
         vfh_ctx_unref(ctx);
 }
 
