@@ -130,6 +130,12 @@ const char *vf_settings_value(const struct vf_settings *s, unsigned int attr, ch
 const char *vf_attr_name(unsigned int attr);
 const char *vf_link_state_name(enum vf_link_state state);
 
+/* Our metadata's settings (lib/model.h, from lib/xml_meta.c) as what vf_settings_apply()
+ * takes: what the metadata leaves out stays out of the mask. A VLAN without qos has qos 0, and
+ * its protocol is 802.1Q (the metadata has no proto attribute). */
+struct vfh_vf_settings;
+void vf_settings_from_meta(const struct vfh_vf_settings *meta, struct vf_settings *ret);
+
 /*
  * DESIGN.md §2: a plain <hostdev> VF whose MAC is all-zero, and for which want has no MAC,
  * gets vf_stable_mac(uuid, VF address) added to want. Returns 1 when it added one, 0 when want

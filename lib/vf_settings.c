@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "model.h"
 #include "vf.h"
 
 static const struct {
@@ -255,6 +256,47 @@ int vf_settings_to_fields(const struct vf_settings *s, vf_field_fn fn, void *dat
                         return r;
         }
         return 0;
+}
+
+static void toggle(enum vfh_toggle t, unsigned int attr, bool *value, struct vf_settings *s)
+{
+        if (t == VFH_TOGGLE_UNSET)
+                return;
+        *value = t == VFH_TOGGLE_ON;
+        s->mask |= attr;
+}
+
+void vf_settings_from_meta(const struct vfh_vf_settings *meta, struct vf_settings *ret)
+{
+        struct vf_settings s = {0};
+
+        toggle(meta->spoofchk, VF_ATTR_SPOOFCHK, &s.spoofchk, &s);
+        toggle(meta->trust, VF_ATTR_TRUST, &s.trust, &s);
+        toggle(meta->query_rss, VF_ATTR_QUERY_RSS, &s.query_rss, &s);
+        if (meta->state != VFH_LINK_STATE_UNSET) {
+                s.link_state = meta->state == VFH_LINK_STATE_ENABLE    ? VF_LINK_STATE_ENABLE
+                               : meta->state == VFH_LINK_STATE_DISABLE ? VF_LINK_STATE_DISABLE
+                                                                       : VF_LINK_STATE_AUTO;
+                s.mask |= VF_ATTR_LINK_STATE;
+        }
+        if (meta->has_min_tx_rate) {
+                s.min_tx_rate = meta->min_tx_rate;
+                s.mask |= VF_ATTR_MIN_TX_RATE;
+        }
+        if (meta->has_max_tx_rate) {
+                s.max_tx_rate = meta->max_tx_rate;
+                s.mask |= VF_ATTR_MAX_TX_RATE;
+        }
+        if (meta->has_mac) {
+                s.mac = meta->mac;
+                s.mask |= VF_ATTR_MAC;
+        }
+        if (meta->has_vlan || meta->has_qos) {
+                vlan_begin(&s);
+                s.vlan = meta->has_vlan ? meta->vlan : 0;
+                s.qos = meta->has_qos ? meta->qos : 0;
+        }
+        *ret = s;
 }
 
 static int validate_mac(vfh_ctx *ctx, const char *who, const struct mac_addr *mac)

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 
+#include "model.h"
 #include "support.h"
 #include "vf.h"
 
@@ -255,4 +256,43 @@ TEST(stable_mac_refuses_bad_uuids)
         CHECK_INT(vf_stable_mac("g7a5fdbdedaf9455926ad65c16db1809", &a, &m), -EINVAL);
         CHECK_INT(vf_stable_mac("", &a, &m), -EINVAL);
         CHECK_INT(vf_stable_mac(NULL, &a, &m), -EINVAL);
+}
+
+TEST(metadata_settings_map_onto_vf_settings)
+{
+        struct vfh_vf_settings meta = {.spoofchk = VFH_TOGGLE_OFF,
+                                       .trust = VFH_TOGGLE_ON,
+                                       .state = VFH_LINK_STATE_DISABLE,
+                                       .has_max_tx_rate = true,
+                                       .max_tx_rate = 1000,
+                                       .has_qos = true,
+                                       .qos = 5};
+        struct vf_settings s;
+
+        vf_settings_from_meta(&meta, &s);
+        CHECK_INT(s.mask, VF_ATTR_SPOOFCHK | VF_ATTR_TRUST | VF_ATTR_LINK_STATE |
+                              VF_ATTR_MAX_TX_RATE | VF_ATTR_VLAN);
+        CHECK(!s.spoofchk);
+        CHECK(s.trust);
+        CHECK_INT(s.link_state, VF_LINK_STATE_DISABLE);
+        CHECK_INT(s.max_tx_rate, 1000);
+        CHECK_INT(s.vlan, 0);
+        CHECK_INT(s.qos, 5);
+        CHECK_INT(s.proto, VF_VLAN_PROTO_8021Q);
+
+        /* left out stays out: an empty element changes nothing */
+        vf_settings_from_meta(&(struct vfh_vf_settings){0}, &s);
+        CHECK_INT(s.mask, 0);
+        meta = (struct vfh_vf_settings){.state = VFH_LINK_STATE_AUTO,
+                                        .query_rss = VFH_TOGGLE_ON,
+                                        .has_mac = true,
+                                        .mac = {{0x52, 0x54, 0, 0x6d, 0x90, 0x09}},
+                                        .has_min_tx_rate = true};
+        vf_settings_from_meta(&meta, &s);
+        CHECK_INT(s.mask,
+                  VF_ATTR_LINK_STATE | VF_ATTR_QUERY_RSS | VF_ATTR_MAC | VF_ATTR_MIN_TX_RATE);
+        CHECK_INT(s.link_state, VF_LINK_STATE_AUTO);
+        CHECK(s.query_rss);
+        CHECK_INT(s.mac.b[5], 0x09);
+        CHECK_INT(s.min_tx_rate, 0);
 }
