@@ -40,6 +40,8 @@ t_is "$("$V" vf show "$pfn" --json | jq '.num_vfs, (.vfs | length)' | tr '\n' ' 
 t_is "$(our_vfs)" "$before" "every attribute of every VF matches ip link"
 
 # --- set every attribute on every VF, originals saved first ------------------------------
+ms() { echo $(($(date +%s%N) / 1000000)); }
+t0=$(ms)
 failed=
 i=0
 while [ $i -lt $N ]; do
@@ -50,6 +52,7 @@ while [ $i -lt $N ]; do
 	i=$((i + 1))
 done
 t_is "$failed" "" "vf set succeeded on all $N VFs"
+t_diag "vf set of every attribute on $N VFs: $(($(ms) - t0)) ms under TCG (one process per VF)"
 want=$(i=0; while [ $i -lt $N ]; do
 	printf '%d mac=02:00:00:00:01:%02x vlan=%d qos=%d proto=802.1ad spoofchk=true trust=true state=disable min_tx=10 max_tx=%d query_rss=true\n' \
 		$i $i $((100 + i)) $((i % 8)) $((100 + i))
@@ -59,6 +62,7 @@ t_is "$(kernel_vfs)" "$want" "ip link shows every attribute set on every VF"
 t_is "$(cat $dir/5.out | grep -c ' -> ')" 8 "vf set reports the 8 attributes it changed on VF 5"
 
 # --- restore all, newest first, from the saved originals ---------------------------------
+t0=$(ms)
 failed=
 i=$((N - 1))
 while [ $i -ge 0 ]; do
@@ -66,6 +70,10 @@ while [ $i -ge 0 ]; do
 	i=$((i - 1))
 done
 t_is "$failed" "" "vf set --restore succeeded on all $N VFs"
+t_diag "vf set --restore on $N VFs: $(($(ms) - t0)) ms"
+t0=$(ms)
+for i in 1 2 3 4 5 6 7 8 9 10; do "$V" vf show "$pfn" --json >/dev/null; done
+t_diag "vf show --json of $N VFs: $((($(ms) - t0) / 10)) ms per run"
 t_is "$(kernel_vfs)" "$before" "all $N VFs are back to their exact originals"
 
 # --- one attribute alone leaves the others, rates keep each other -------------------------
