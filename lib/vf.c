@@ -518,8 +518,32 @@ static int check_rates(vfh_ctx *ctx, const struct vf_ref *vf, const struct vf_se
                           vf_ref_format(vf, who, sizeof(who)), min, max);
 }
 
+/* An attribute the driver does not report (the kernel sends -1) can be set but its original
+ * cannot be saved; a VF the kernel sent nothing about at all is not touched. */
+static int check_reported(vfh_ctx *ctx, const struct vf_ref *vf, const struct vf_settings *cur,
+                          unsigned int attr)
+{
+        char who[WHO_MAX];
+
+        vf_ref_format(vf, who, sizeof(who));
+        if (!cur->mask)
+                return vfh_errorf(ctx, EBADMSG,
+                                  "%s: the kernel reported no settings for this VF (its VF list "
+                                  "is missing or cut short), so nothing could be restored; "
+                                  "leaving it alone",
+                                  who);
+        vfh_warn(ctx,
+                 "%s: the driver does not report %s, so its original cannot be saved or "
+                 "restored",
+                 who, vf_attr_name(attr));
+        return 0;
+}
+
+/* Validates want against the VF's current state cur: *change gets what differs, saved the
+ * original of each of those the driver reports. */
 static int prepare_from(vfh_ctx *ctx, const struct vf_ref *vf, const struct vf_pf_state *pf,
-                        const struct vf_settings *want, struct vf_settings *saved)
+                        const struct vf_settings *want, struct vf_settings *saved,
+                        unsigned int *change)
 {
         const struct vf_settings *cur;
         int r;
@@ -530,9 +554,19 @@ static int prepare_from(vfh_ctx *ctx, const struct vf_ref *vf, const struct vf_p
         if ((r = check_rates(ctx, vf, want, cur)) < 0)
                 return r;
         *saved = (struct vf_settings){0};
-        for (unsigned int attr = 1; attr <= VF_ATTR_QUERY_RSS; attr <<= 1)
-                if ((want->mask & attr) && !((cur->mask & attr) && attr_equal(attr, want, cur)))
+        *change = 0;
+        for (unsigned int attr = 1; attr <= VF_ATTR_QUERY_RSS; attr <<= 1) {
+                if (!(want->mask & attr))
+                        continue;
+                if (!(cur->mask & attr)) {
+                        if ((r = check_reported(ctx, vf, cur, attr)) < 0)
+                                return r;
+                } else if (attr_equal(attr, want, cur))
+                        continue;
+                else
                         attr_copy(attr, saved, cur);
+                *change |= attr;
+        }
         return 0;
 }
 
@@ -540,11 +574,12 @@ int vf_settings_prepare(vfh_ctx *ctx, const struct vf_ref *vf, const struct vf_s
                         struct vf_settings *saved)
 {
         struct vf_pf_state pf;
+        unsigned int change;
         int r = vf_pf_read(ctx, vf->pf_netdev, &pf);
 
         if (r < 0)
                 return r;
-        r = prepare_from(ctx, vf, &pf, want, saved);
+        r = prepare_from(ctx, vf, &pf, want, saved, &change);
         vf_pf_state_clear(&pf);
         return r;
 }
@@ -596,22 +631,22 @@ int vf_settings_apply(vfh_ctx *ctx, const struct vf_ref *vf, const struct vf_set
 {
         struct vf_pf_state pf;
         struct vf_settings orig;
-        unsigned int changed = 0;
+        unsigned int change = 0, changed = 0;
         int r = vf_pf_read(ctx, vf->pf_netdev, &pf);
 
         if (r < 0)
                 return r;
-        r = prepare_from(ctx, vf, &pf, want, &orig);
+        r = prepare_from(ctx, vf, &pf, want, &orig, &change);
         if (r == 0)
-                r = set_attrs(ctx, vf, &pf, want, orig.mask, false, false, &changed);
-        if (r == 0 && orig.mask) {
+                r = set_attrs(ctx, vf, &pf, want, change, false, false, &changed);
+        if (r == 0 && change) {
                 struct vf_settings check = *want;
 
-                check.mask = orig.mask;
+                check.mask = change;
                 r = verify(ctx, vf, &check);
         }
         if (r < 0)
-                roll_back(ctx, vf, &pf, &orig, changed);
+                roll_back(ctx, vf, &pf, &orig, changed & orig.mask);
         else if (saved)
                 *saved = orig;
         vf_pf_state_clear(&pf);

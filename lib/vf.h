@@ -99,7 +99,9 @@ int vf_settings_validate(vfh_ctx *ctx, const struct vf_ref *vf, const struct vf_
 
 /* Reads the VF and validates want against it, without changing anything. saved receives the
  * current value of every attribute of want that differs (mask = exactly those): what a
- * caller journals before vf_settings_apply(). */
+ * caller journals before vf_settings_apply(). An attribute the driver does not report is
+ * changed but cannot be saved (a warning says so); a VF the kernel reported nothing about is
+ * refused. */
 int vf_settings_prepare(vfh_ctx *ctx, const struct vf_ref *vf, const struct vf_settings *want,
                         struct vf_settings *saved);
 /* prepare, then one RTM_SETLINK per differing attribute (EBUSY/EAGAIN retried with backoff),

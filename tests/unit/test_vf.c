@@ -39,6 +39,7 @@ struct fake_kernel {
         const char *fail_text;
         int ignore_type; /* accepted, not stored: a driver that ignores the value */
         size_t truncate_getlink_to;
+        bool omit_vf_list; /* IFLA_NUM_VF without IFLA_VFINFO_LIST */
         /* observation */
         int getlinks;
         int setlinks;
@@ -116,10 +117,12 @@ static void answer_getlink(const struct nlmsghdr *req)
         nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
         nla_put_string(msg, IFLA_IFNAME, fk.name);
         nla_put_u32(msg, IFLA_NUM_VF, fk.num_vfs);
-        vfl = nla_nest_start(msg, IFLA_VFINFO_LIST);
-        for (unsigned int i = 0; i < fk.num_vfs; i++)
-                put_vf(msg, i, &fk.vfs[i]);
-        nla_nest_end(msg, vfl);
+        if (!fk.omit_vf_list) {
+                vfl = nla_nest_start(msg, IFLA_VFINFO_LIST);
+                for (unsigned int i = 0; i < fk.num_vfs; i++)
+                        put_vf(msg, i, &fk.vfs[i]);
+                nla_nest_end(msg, vfl);
+        }
         len = nlmsg_hdr(msg)->nlmsg_len;
         wire_push(&fk.q, nlmsg_hdr(msg), fk.truncate_getlink_to ? fk.truncate_getlink_to : len);
         nlmsg_free(msg);
@@ -649,6 +652,36 @@ TEST(restore_keeps_going_after_a_failure)
         CHECK(!fk.vfs[0].spoofchk);
         CHECK_INT(fk.vfs[0].max_tx_rate, 50);
         CHECK_CONTAINS(vfh_ctx_last_error(ctx), "set trust=on");
+        fake_stop(ctx);
+}
+
+/* The driver has no query_rss getter: the change is made, but there is no original to keep. */
+TEST(unreported_attribute_is_changed_but_not_saved)
+{
+        vfh_ctx *ctx = fake_start(2);
+        struct vf_ref r = ref(0);
+        struct vf_settings want =
+            parse(ctx, (const char *const[]){"query_rss", "on", "trust", "on", NULL});
+        struct vf_settings saved;
+
+        CHECK_INT(vf_settings_apply(ctx, &r, &want, &saved), 0);
+        CHECK_INT(saved.mask, VF_ATTR_TRUST);
+        CHECK(fk.vfs[0].query_rss);
+        CHECK_INT(fk.n_log, 2);
+        fake_stop(ctx);
+}
+
+TEST(vf_without_reported_settings_is_left_alone)
+{
+        vfh_ctx *ctx = fake_start(2);
+        struct vf_ref r = ref(1);
+        struct vf_settings want = parse(ctx, (const char *const[]){"trust", "on", NULL});
+        struct vf_settings saved;
+
+        fk.omit_vf_list = true;
+        CHECK_INT(vf_settings_apply(ctx, &r, &want, &saved), -EBADMSG);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "VF 1 of eth1: the kernel reported no settings");
+        CHECK_INT(fk.setlinks, 0);
         fake_stop(ctx);
 }
 
