@@ -254,7 +254,7 @@ static int exchange_run(struct exchange *x, struct nl_msg *req)
 int nl_seam_request(vfh_ctx *ctx, struct nl_msg *req, nl_reply_cb cb, void *userdata,
                     struct nl_report *report)
 {
-        struct nl_report scratch;
+        struct nl_report scratch = {.ext_ack = ""};
         struct exchange x = {
             .ctx = ctx,
             .seq = next_seq(),

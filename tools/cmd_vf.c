@@ -268,7 +268,7 @@ static int parse_target(struct cli *cli, char **pos, int n, struct vf_ref *ref)
  *                     | vf set {PF N | VF-ADDRESS} --restore FILE */
 int cmd_vf(struct cli *cli, int argc, char **argv)
 {
-        char *pos[64];
+        char *pos[64] = {NULL};
         const char *save_path = NULL, *restore_path = NULL;
         bool json = false;
         int n = 0, used;
