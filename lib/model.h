@@ -198,6 +198,11 @@ struct vfh_interface {
         unsigned int line;
 };
 
+/* Whether libvirt itself will detach and reattach the interface's VF: its own managed
+ * attribute, or for an interface on a network the network's <forward managed=…> (libvirt
+ * copies that onto the VF it allocates). */
+bool vfh_interface_is_managed(const struct vfh_interface *iface);
+
 struct vfh_domain {
         char *name;
         bool has_uuid;

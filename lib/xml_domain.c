@@ -73,6 +73,13 @@ static int parse_hostdev(struct xml_doc *d, const xmlNode *node, struct vfh_host
         return 0;
 }
 
+bool vfh_interface_is_managed(const struct vfh_interface *iface)
+{
+        if (iface->type == VFH_INTERFACE_NETWORK)
+                return iface->network && iface->network->managed;
+        return iface->managed;
+}
+
 static int interface_common(struct xml_doc *d, const xmlNode *node, struct vfh_interface *i)
 {
         xmlNode *mac = xml_child(node, "mac");

@@ -159,7 +159,7 @@ static void text_interface(FILE *out, const struct vfh_interface *i)
                 fprintf(out, " network=%s portgroup=%s", i->source_network, or_dash(i->portgroup));
         if (i->type == VFH_INTERFACE_OTHER)
                 fputs(" ignored", out);
-        fprintf(out, " managed=%s", yes_no(i->managed));
+        fprintf(out, " managed=%s", yes_no(vfh_interface_is_managed(i)));
         text_mac(out, "mac", i->has_mac, &i->mac);
         text_vlan(out, &i->vlan);
         fprintf(out, " driver=%s model=%s alias=%s virtualport=%s teaming=%s\n",
@@ -379,7 +379,7 @@ static void json_interface(struct json *j, const struct vfh_interface *i)
         json_kv_string(j, "type", i->type_name);
         json_kv_bool(j, "ignored", i->type == VFH_INTERFACE_OTHER);
         json_kv_address(j, "address", i->has_address, &i->address);
-        json_kv_bool(j, "managed", i->managed);
+        json_kv_bool(j, "managed", vfh_interface_is_managed(i));
         json_kv_mac(j, "mac", i->has_mac, &i->mac);
         json_vlan(j, &i->vlan);
         json_kv_string(j, "driver_name", i->driver_name);

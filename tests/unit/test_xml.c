@@ -660,3 +660,18 @@ TEST(messages_stay_one_short_valid_line)
         CHECK(!strchr(msg, '\n'));
         vfh_ctx_unref(ctx);
 }
+
+TEST(pool_interfaces_are_managed_as_their_network_says)
+{
+        vfh_ctx *ctx = fixture_ctx();
+        _cleanup_(vfh_domain_freep) struct vfh_domain *dom = NULL;
+
+        CHECK_INT(parse_domain_file(ctx, "tests/fixtures/xml/domain/interface-network.xml", &dom),
+                  0);
+        if (!dom)
+                return (void)vfh_ctx_unref(ctx);
+        CHECK(!dom->interfaces[0].managed);                    /* no attribute on the interface */
+        CHECK(vfh_interface_is_managed(&dom->interfaces[0]));  /* sriov-pool: managed='yes' */
+        CHECK(!vfh_interface_is_managed(&dom->interfaces[2])); /* vf-list: managed missing */
+        vfh_ctx_unref(ctx);
+}
