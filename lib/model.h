@@ -180,7 +180,7 @@ enum vfh_interface_type {
 struct vfh_interface {
         enum vfh_interface_type type;
         char *type_name; /* the literal type attribute */
-        bool managed;    /* managed='yes'; missing means no, as in libvirt */
+        bool managed;    /* managed='yes'; missing means no. Pools: vfh_interface_is_managed */
         bool has_mac;
         struct mac_addr mac;
         struct vfh_vlan vlan;
@@ -193,7 +193,8 @@ struct vfh_interface {
         char *teaming;        /* <teaming type=…/> */
         char *source_network; /* type network: <source network=…/> */
         char *portgroup;      /* type network: <source portgroup=…/> */
-        const struct vfh_network *network;     /* type network: the definition read from disk */
+        const struct vfh_network *network;     /* type network: the definition read from disk (NULL
+                                                  with VFH_PARSE_NO_NETWORK_LOOKUP) */
         const struct vfh_meta_interface *meta; /* our settings (by MAC, else alias) or NULL */
         unsigned int line;
 };
