@@ -67,6 +67,15 @@ case $("$qemu" --version | head -n 1) in
 *) die "$qemu is not QEMU >= 10 (no igb): run tests/vm/setup.sh as root" 126 ;;
 esac
 
+# The guest mounts fresh tmpfs on /tmp and /run: host paths there are invisible to it.
+case ${VFH_BUILD_DIR:-} in
+/tmp/* | /run/* | /tmp | /run)
+	die "VFH_BUILD_DIR=$VFH_BUILD_DIR is not visible in the guest (fresh /tmp and /run there); use a build dir elsewhere" 2 ;;
+esac
+case $cwd in
+/tmp/* | /run/* | /tmp | /run) echo "run-vm: warning: $cwd is not visible in the guest; the command runs in /" >&2 ;;
+esac
+
 accel=${VFH_VM_ACCEL:-}
 if [ -z "$accel" ]; then
 	# /dev/kvm may be kvm_pvm, under which a stock kernel hangs silently: KVM only when
