@@ -286,6 +286,8 @@ int vfh_domain_parse_flags(vfh_ctx *ctx, const char *xml, size_t len, unsigned i
 int vfh_network_parse(vfh_ctx *ctx, const char *xml, size_t len, struct vfh_network **ret);
 int vfh_networkport_parse(vfh_ctx *ctx, const char *xml, size_t len, struct vfh_networkport **ret);
 int vfh_document_parse(vfh_ctx *ctx, const char *xml, size_t len, struct vfh_document **ret);
+int vfh_document_parse_flags(vfh_ctx *ctx, const char *xml, size_t len, unsigned int flags,
+                             struct vfh_document **ret);
 
 /* Reads NAME.xml from the context's network directories in order (through the sysroot) and
  * parses it. -EINVAL for a name with '/', "..", or empty; -ENOENT (naming the directories

@@ -99,7 +99,8 @@ static int dispatch(struct xml_doc *d, xmlNode *root, struct vfh_document *doc)
                         "<networkstatus> or <hookData>");
 }
 
-int vfh_document_parse(vfh_ctx *ctx, const char *xml, size_t len, struct vfh_document **ret)
+int vfh_document_parse_flags(vfh_ctx *ctx, const char *xml, size_t len, unsigned int flags,
+                             struct vfh_document **ret)
 {
         _cleanup_(xml_doc_freep) struct xml_doc *d = NULL;
         _cleanup_(vfh_document_freep) struct vfh_document *doc = NULL;
@@ -108,6 +109,7 @@ int vfh_document_parse(vfh_ctx *ctx, const char *xml, size_t len, struct vfh_doc
         r = xml_doc_read(ctx, "XML", xml, len, &d);
         if (r < 0)
                 return r;
+        d->flags = flags;
         doc = calloc(1, sizeof(*doc));
         if (!doc)
                 return -ENOMEM;
@@ -116,6 +118,11 @@ int vfh_document_parse(vfh_ctx *ctx, const char *xml, size_t len, struct vfh_doc
                 return r;
         *ret = TAKE_PTR(doc);
         return 0;
+}
+
+int vfh_document_parse(vfh_ctx *ctx, const char *xml, size_t len, struct vfh_document **ret)
+{
+        return vfh_document_parse_flags(ctx, xml, len, 0, ret);
 }
 
 void vfh_document_free(struct vfh_document *doc)

@@ -569,11 +569,13 @@ int cmd_parse(struct cli *cli, int argc, char **argv)
             {"xml", required_argument, NULL, 'x'},
             {"network-dir", required_argument, NULL, 'n'},
             {"json", no_argument, NULL, 'j'},
+            {"no-network-lookup", no_argument, NULL, 'N'},
             {},
         };
         _cleanup_(vfh_document_freep) struct vfh_document *doc = NULL;
         _cleanup_free_ char *xml = NULL;
         const char *path = NULL;
+        unsigned int flags = 0;
         bool json = false;
         size_t len;
         int c, r;
@@ -592,6 +594,9 @@ int cmd_parse(struct cli *cli, int argc, char **argv)
                 case 'j':
                         json = true;
                         break;
+                case 'N':
+                        flags |= VFH_PARSE_NO_NETWORK_LOOKUP;
+                        break;
                 default:
                         return cli_usage_error("parse", "unknown option or missing argument: %s",
                                                argv[optind - 1]);
@@ -604,7 +609,7 @@ int cmd_parse(struct cli *cli, int argc, char **argv)
         r = read_document(path, &xml, &len);
         if (r < 0)
                 return cli_fail("%s: cannot read: %s", path, strerror(-r));
-        r = vfh_document_parse(cli->ctx, xml, len, &doc);
+        r = vfh_document_parse_flags(cli->ctx, xml, len, flags, &doc);
         if (r < 0)
                 return cli_fail_lib(cli, r);
         if (json)

@@ -12,7 +12,7 @@
 
 /* Keep in the order the overview should show; the NULL entry ends the table. */
 static const struct cli_command commands[] = {
-    {"parse", cmd_parse, "--xml FILE [--network-dir DIR]... [--json]",
+    {"parse", cmd_parse, "--xml FILE [--network-dir DIR]... [--no-network-lookup] [--json]",
      "print the model vfiohook reads from a libvirt XML document"},
     {"list", cmd_list, "[--json]", "IOMMU groups, their devices and drivers, and /dev/vfio users"},
     {"check", cmd_check, "BDF [--driver MODEL] [--json]",
