@@ -673,10 +673,11 @@ int vf_settings_restore(vfh_ctx *ctx, const struct vf_ref *vf, const struct vf_s
         return r;
 }
 
-int vf_want_stable_mac(vfh_ctx *ctx, const struct vf_ref *vf, const char *uuid,
+int vf_want_stable_mac(vfh_ctx *ctx, const struct vf_ref *vf, const char *uuid, bool always,
                        struct vf_settings *want)
 {
         struct vf_settings cur;
+        struct mac_addr stable;
         char who[WHO_MAX], mac[MAC_ADDR_STRLEN];
         int r;
 
@@ -688,15 +689,17 @@ int vf_want_stable_mac(vfh_ctx *ctx, const struct vf_ref *vf, const char *uuid,
                                   "%s: no PCI address to derive a stable MAC from; give mac= in "
                                   "the metadata",
                                   who);
-        if ((r = vf_read(ctx, vf, &cur)) < 0)
-                return r;
-        if ((cur.mask & VF_ATTR_MAC) && !mac_addr_is_zero(&cur.mac))
-                return 0;
-        if (vf_stable_mac(uuid, &vf->addr, &want->mac) < 0)
+        if (vf_stable_mac(uuid, &vf->addr, &stable) < 0)
                 return vfh_errorf(ctx, EINVAL, "%s: stable MAC: '%s' is not a domain UUID", who,
                                   uuid ? uuid : "");
+        if ((r = vf_read(ctx, vf, &cur)) < 0)
+                return r;
+        if ((cur.mask & VF_ATTR_MAC) && mac_addr_equal(&cur.mac, &stable))
+                return 0;
+        if (!always && (cur.mask & VF_ATTR_MAC) && !mac_addr_is_zero(&cur.mac))
+                return 0;
+        want->mac = stable;
         want->mask |= VF_ATTR_MAC;
-        vfh_info(ctx, "%s: all-zero MAC, using the stable MAC %s", who,
-                 mac_addr_format(&want->mac, mac));
+        vfh_info(ctx, "%s: using the stable MAC %s", who, mac_addr_format(&stable, mac));
         return 1;
 }

@@ -139,11 +139,15 @@ struct vfh_vf_settings;
 void vf_settings_from_meta(const struct vfh_vf_settings *meta, struct vf_settings *ret);
 
 /*
- * DESIGN.md §2: a plain <hostdev> VF whose MAC is all-zero, and for which want has no MAC,
- * gets vf_stable_mac(uuid, VF address) added to want. Returns 1 when it added one, 0 when want
- * already had a MAC or the VF has one, -errno (a VF without a PCI address, a bad uuid).
+ * DESIGN.md §2: a plain <hostdev> VF without a MAC in want gets vf_stable_mac(uuid, VF
+ * address) added to want: when always, whatever MAC it has; otherwise only when the PF
+ * reports an all-zero MAC. Prefer always: on Linux 6.1, igbvf probing a VF with an all-zero
+ * MAC picks a random one that the PF then reports, so after the first release and rebind
+ * "all-zero" no longer tells an unset MAC (tests/vm/t-vf-igb.sh shows it). Returns 1 when it
+ * added a MAC that differs from the VF's, 0 when want had one or the VF already has it,
+ * -errno (a VF without a PCI address, a bad uuid).
  */
-int vf_want_stable_mac(vfh_ctx *ctx, const struct vf_ref *vf, const char *uuid,
+int vf_want_stable_mac(vfh_ctx *ctx, const struct vf_ref *vf, const char *uuid, bool always,
                        struct vf_settings *want);
 
 /*

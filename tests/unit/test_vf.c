@@ -685,7 +685,7 @@ TEST(vf_without_reported_settings_is_left_alone)
         fake_stop(ctx);
 }
 
-TEST(stable_mac_only_for_an_all_zero_mac)
+TEST(stable_mac_for_plain_hostdev_vfs)
 {
         vfh_ctx *ctx = fake_start(2);
         struct vf_ref r = ref(1);
@@ -697,18 +697,26 @@ TEST(stable_mac_only_for_an_all_zero_mac)
         r.addr = (struct pci_addr){0, 0x81, 0x10, 2};
         CHECK_INT(vf_stable_mac(uuid, &r.addr, &expect), 0);
         memset(fk.vfs[1].mac.b, 0, 6);
-        CHECK_INT(vf_want_stable_mac(ctx, &r, uuid, &want), 1);
+        CHECK_INT(vf_want_stable_mac(ctx, &r, uuid, false, &want), 1);
         CHECK_INT(want.mask, VF_ATTR_MAC);
         CHECK(mac_addr_equal(&want.mac, &expect));
-        /* the metadata's own MAC wins, and a VF with a MAC keeps it */
-        CHECK_INT(vf_want_stable_mac(ctx, &r, uuid, &given), 0);
+        /* the metadata's own MAC wins */
+        CHECK_INT(vf_want_stable_mac(ctx, &r, uuid, true, &given), 0);
         CHECK(mac_addr_is_zero(&given.mac));
+        /* a MAC a VF driver picked itself: kept unless always */
         fk.vfs[1].mac.b[5] = 9;
         want = (struct vf_settings){0};
-        CHECK_INT(vf_want_stable_mac(ctx, &r, uuid, &want), 0);
+        CHECK_INT(vf_want_stable_mac(ctx, &r, uuid, false, &want), 0);
+        CHECK_INT(want.mask, 0);
+        CHECK_INT(vf_want_stable_mac(ctx, &r, uuid, true, &want), 1);
+        CHECK(mac_addr_equal(&want.mac, &expect));
+        /* already there: nothing to change */
+        fk.vfs[1].mac = expect;
+        want = (struct vf_settings){0};
+        CHECK_INT(vf_want_stable_mac(ctx, &r, uuid, true, &want), 0);
         CHECK_INT(want.mask, 0);
         r.has_addr = false;
-        CHECK_INT(vf_want_stable_mac(ctx, &r, uuid, &want), -EINVAL);
+        CHECK_INT(vf_want_stable_mac(ctx, &r, uuid, true, &want), -EINVAL);
         CHECK_CONTAINS(vfh_ctx_last_error(ctx), "no PCI address to derive a stable MAC from");
         fake_stop(ctx);
 }
