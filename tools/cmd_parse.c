@@ -342,6 +342,30 @@ static void json_network_body(struct json *j, const struct vfh_network *n)
         json_object_end(j);
 }
 
+/* A plain hostdev has no MAC or VLAN in libvirt's XML: the ones it gets are ours, from
+ * <vfh:hostdev>, so they are shown as the keys every device has. */
+static void json_hostdev_mac_vlan(struct json *j, const struct vfh_hostdev *h)
+{
+        const struct vfh_vf_settings *s = h->meta ? &h->meta->settings : NULL;
+
+        json_kv_mac(j, "mac", s && s->has_mac, s ? &s->mac : NULL);
+        json_key(j, "vlan");
+        if (!s || !s->has_vlan) {
+                json_null(j);
+                return;
+        }
+        json_object_begin(j);
+        json_kv_bool(j, "trunk", false);
+        json_key(j, "tags");
+        json_array_begin(j);
+        json_object_begin(j);
+        json_kv_uint(j, "id", s->vlan);
+        json_kv_null(j, "native_mode");
+        json_object_end(j);
+        json_array_end(j);
+        json_object_end(j);
+}
+
 static void json_hostdev(struct json *j, const struct vfh_hostdev *h)
 {
         static const char *const types[] = {"pci", "mdev", "other"};
@@ -352,6 +376,9 @@ static void json_hostdev(struct json *j, const struct vfh_hostdev *h)
         json_kv_bool(j, "ignored", h->type == VFH_HOSTDEV_OTHER);
         json_kv_address(j, "address", h->has_address, &h->address);
         json_kv_bool(j, "managed", h->managed);
+        json_hostdev_mac_vlan(j, h);
+        json_kv_null(j, "source_network");
+        json_kv_null(j, "pool");
         json_kv_string(j, "driver_name", h->driver_name);
         json_kv_string(j, "driver_model", h->driver_model);
         json_kv_string(j, "alias", h->alias);
