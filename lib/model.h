@@ -289,6 +289,10 @@ int vfh_document_parse(vfh_ctx *ctx, const char *xml, size_t len, struct vfh_doc
 int vfh_document_parse_flags(vfh_ctx *ctx, const char *xml, size_t len, unsigned int flags,
                              struct vfh_document **ret);
 
+/* Reads a whole document from fd (a hook's stdin, a file) into a malloc'd buffer, stopping
+ * one byte past VFH_XML_MAX_SIZE so that the parsers report an oversize document as such. */
+int vfh_xml_read_fd(int fd, char **ret, size_t *len);
+
 /* Reads NAME.xml from the context's network directories in order (through the sysroot) and
  * parses it. -EINVAL for a name with '/', "..", or empty; -ENOENT (naming the directories
  * searched) when no directory has it. */

@@ -196,30 +196,6 @@ int vfh_networkport_parse(vfh_ctx *ctx, const char *xml, size_t len, struct vfh_
         return xml_networkport_from_node(d, root, ret);
 }
 
-/* Reads at most VFH_XML_MAX_SIZE + 1 bytes, so the parser can tell an oversize file. */
-static int read_capped(int fd, char **ret, size_t *len)
-{
-        _cleanup_free_ char *buf = malloc(VFH_XML_MAX_SIZE + 1);
-        size_t n = 0;
-
-        if (!buf)
-                return -ENOMEM;
-        while (n < VFH_XML_MAX_SIZE + 1) {
-                ssize_t k = read(fd, buf + n, VFH_XML_MAX_SIZE + 1 - n);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return negative_errno();
-                if (k == 0)
-                        break;
-                n += (size_t)k;
-        }
-        *ret = TAKE_PTR(buf);
-        *len = n;
-        return 0;
-}
-
 static int network_from_file(vfh_ctx *ctx, const char *name, const char *path, int fd,
                              struct vfh_network **ret)
 {
@@ -239,7 +215,7 @@ static int network_from_file(vfh_ctx *ctx, const char *name, const char *path, i
         if (!S_ISREG(st.st_mode))
                 return vfh_errorf(ctx, EINVAL, "network '%s': %s is not a regular file", name,
                                   path);
-        r = read_capped(fd, &xml, &len);
+        r = vfh_xml_read_fd(fd, &xml, &len);
         if (r < 0)
                 return vfh_errorf(ctx, r, "network '%s': cannot read %s: %s", name, path,
                                   strerror(-r));

@@ -543,32 +543,12 @@ static void print_json(FILE *out, const struct vfh_document *doc)
 
 /* ---- the command --------------------------------------------------------------------- */
 
-/* Reads at most one byte more than the limit, so the library can name the size problem. */
 static int read_document(const char *path, char **ret, size_t *len)
 {
-        _cleanup_free_ char *buf = malloc(VFH_XML_MAX_SIZE + 1);
-        _cleanup_close_ int fd = -1;
-        size_t n = 0;
+        _cleanup_close_ int fd =
+            strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
 
-        if (!buf)
-                return -ENOMEM;
-        fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        while (n < VFH_XML_MAX_SIZE + 1) {
-                ssize_t k = read(fd, buf + n, VFH_XML_MAX_SIZE + 1 - n);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return negative_errno();
-                if (k == 0)
-                        break;
-                n += (size_t)k;
-        }
-        *ret = TAKE_PTR(buf);
-        *len = n;
-        return 0;
+        return fd < 0 ? negative_errno() : vfh_xml_read_fd(fd, ret, len);
 }
 
 /* Network directories are resolved under the sysroot; a relative one only makes sense on the
