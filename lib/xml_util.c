@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "xml_util.h"
 
@@ -210,6 +211,13 @@ int xml_attr_number(struct xml_doc *d, const xmlNode *node, const char *attr, un
         return number_attr(d, node, attr, 0, max, present, ret);
 }
 
+/* Where libvirt itself reads base 10 (VLAN tag ids): "042" is 42 there, not 34. */
+static int xml_attr_number10(struct xml_doc *d, const xmlNode *node, const char *attr,
+                             unsigned long max, bool *present, unsigned long *ret)
+{
+        return number_attr(d, node, attr, 10, max, present, ret);
+}
+
 int xml_attr_decimal(struct xml_doc *d, const xmlNode *node, const char *attr, unsigned long max,
                      bool *present, unsigned long *ret)
 {
@@ -336,7 +344,7 @@ static int vlan_tag(struct xml_doc *d, const xmlNode *tag, struct vfh_vlan_tag *
         bool present;
         int r;
 
-        r = xml_attr_number(d, tag, "id", 4095, &present, &id);
+        r = xml_attr_number10(d, tag, "id", 4095, &present, &id);
         if (r < 0)
                 return r;
         if (!present)
@@ -354,20 +362,36 @@ static int vlan_tag(struct xml_doc *d, const xmlNode *tag, struct vfh_vlan_tag *
         return 0;
 }
 
-/* libvirt's virNetDevVlanParse rules: several tags need trunk='yes', one native tag at most. */
+/* trunk is yes or no in any case (libvirt compares with strcasecmp). */
+static int vlan_trunk(struct xml_doc *d, const xmlNode *vlan, bool *set, bool *trunk)
+{
+        const char *s = xml_attr(vlan, "trunk");
+
+        *set = s != NULL;
+        *trunk = false;
+        if (!s || strcasecmp(s, "no") == 0)
+                return 0;
+        if (strcasecmp(s, "yes") == 0) {
+                *trunk = true;
+                return 0;
+        }
+        return xml_fail(d, vlan, "trunk", EINVAL, "trunk must be 'yes' or 'no'");
+}
+
+/* libvirt's virNetDevVlanParse rules: several tags make a trunk and an explicit trunk='no'
+ * then is an error, as is trunk='no' with a native tag; one native tag at most. */
 int xml_vlan(struct xml_doc *d, const xmlNode *node, struct vfh_vlan *ret)
 {
         xmlNode *vlan = xml_child(node, "vlan");
+        bool trunk_set, trunk;
         size_t natives = 0;
-        bool trunk_set;
         int r;
 
         if (!vlan)
                 return 0;
-        r = xml_attr_yes_no(d, vlan, "trunk", false, &ret->trunk);
+        r = vlan_trunk(d, vlan, &trunk_set, &trunk);
         if (r < 0)
                 return r;
-        trunk_set = xml_attr(vlan, "trunk") != NULL;
         for (xmlNode *c = vlan->children; c; c = c->next) {
                 struct vfh_vlan_tag *tag;
 
@@ -382,15 +406,13 @@ int xml_vlan(struct xml_doc *d, const xmlNode *node, struct vfh_vlan *ret)
         }
         if (ret->n_tags == 0)
                 return xml_fail(d, vlan, NULL, EINVAL, "no <tag id=…/>");
-        if (ret->n_tags > 1 && trunk_set && !ret->trunk)
-                return xml_fail(d, vlan, "trunk", EINVAL, "several tags need trunk='yes'");
-        /* libvirt infers a trunk from several tags when trunk is left out. */
-        if (ret->n_tags > 1)
-                ret->trunk = true;
         if (natives > 1)
                 return xml_fail(d, vlan, NULL, EINVAL, "more than one tag has nativeMode");
-        if (natives == 1 && !ret->trunk)
-                return xml_fail(d, vlan, NULL, EINVAL, "nativeMode needs trunk='yes'");
+        if (trunk_set && !trunk && ret->n_tags > 1)
+                return xml_fail(d, vlan, "trunk", EINVAL, "several tags need trunk='yes'");
+        if (trunk_set && !trunk && natives)
+                return xml_fail(d, vlan, "trunk", EINVAL, "a native VLAN needs a trunk");
+        ret->trunk = trunk || ret->n_tags > 1;
         return 0;
 }
 

@@ -675,3 +675,44 @@ TEST(pool_interfaces_are_managed_as_their_network_says)
         CHECK(!vfh_interface_is_managed(&dom->interfaces[2])); /* vf-list: managed missing */
         vfh_ctx_unref(ctx);
 }
+
+/* virNetDevVlanParse: tag ids are base 10, trunk is case-insensitive, and a native tag without
+ * an explicit trunk='no' is accepted. */
+TEST(vlan_follows_libvirt)
+{
+        vfh_ctx *ctx = fixture_ctx();
+        _cleanup_(vfh_domain_freep) struct vfh_domain *dom = NULL;
+        static const char *const refused[] = {
+            "<vlan trunk='no'><tag id='5' nativeMode='tagged'/></vlan>",
+            "<vlan><tag id='5' nativeMode='tagged'/><tag id='6' nativeMode='untagged'/></vlan>",
+            "<vlan trunk='maybe'><tag id='5'/></vlan>",
+            "<vlan><tag id='0x10'/></vlan>",
+            "<vlan/>",
+        };
+        char xml[512];
+
+        snprintf(xml, sizeof(xml),
+                 "<domain><name>n</name><devices><interface type='user'>%s</interface>"
+                 "<interface type='user'>%s</interface></devices></domain>",
+                 "<vlan TRUNK='x' trunk='YES'><tag id='042'/></vlan>",
+                 "<vlan><tag id=' 7' nativeMode='untagged'/></vlan>");
+        CHECK_INT(parse_domain_string(ctx, xml, &dom), 0);
+        if (dom) {
+                CHECK(dom->interfaces[0].vlan.trunk);
+                CHECK_INT(dom->interfaces[0].vlan.tags[0].id, 42);
+                CHECK(!dom->interfaces[1].vlan.trunk);
+                CHECK_INT(dom->interfaces[1].vlan.tags[0].id, 7);
+                CHECK_INT(dom->interfaces[1].vlan.tags[0].native_mode, VFH_VLAN_NATIVE_UNTAGGED);
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+                struct vfh_domain *bad = NULL;
+
+                snprintf(xml, sizeof(xml),
+                         "<domain><name>n</name><devices><interface type='user'>%s</interface>"
+                         "</devices></domain>",
+                         refused[i]);
+                CHECK(parse_domain_string(ctx, xml, &bad) < 0);
+                CHECK(!bad);
+        }
+        vfh_ctx_unref(ctx);
+}
