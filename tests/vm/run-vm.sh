@@ -185,13 +185,19 @@ rc=$(cat "$run/rc")
 if [ -d "$run/out" ]; then
 	for d in "$run"/out/*; do
 		[ -e "$d" ] || continue
-		rm -rf "$vmdir/${d##*/}" && mv "$d" "$vmdir/"
+		case ${d##*/} in
+		kernel* | runs | results | libvirt-caps | .*)
+			echo "run-vm: not saving guest output under reserved name ${d##*/}" >&2
+			continue ;;
+		esac
+		rm -rf "$vmdir/${d##*/}" && mv -T "$d" "$vmdir/${d##*/}"
 	done
 fi
 if [ -d "$run/libvirt-caps" ]; then
 	mkdir -p "$vmdir/libvirt-caps"
 	for d in "$run"/libvirt-caps/*; do
-		[ -e "$d" ] && [ ! -e "$vmdir/libvirt-caps/${d##*/}" ] && mv "$d" "$vmdir/libvirt-caps/"
+		# two first runs in parallel may both hand back a cache: the first one wins
+		[ -e "$d" ] && mv -T "$d" "$vmdir/libvirt-caps/${d##*/}" 2>/dev/null
 	done
 fi
 [ -f "$run/stdout" ] && cat "$run/stdout"

@@ -215,6 +215,10 @@ fi
 . "$kdir/kernel.env"
 hdir=$root/usr/src/linux-headers-$kver
 moddir=$root/lib/modules/$kver
+# an older ABI left behind by a kernel update is ~600 MB; drop it
+for old in "$vmdir"/kernel-*; do
+	[ -d "$old" ] && [ "$old" != "$kdir" ] && { say "removing old $old"; rm -rf "$old"; }
+done
 
 # --- 4. out-of-tree modules: netdevsim (not built in Debian) and the mtty mdev sample -------
 if [ ! -f "$kdir/.stamp-modules" ]; then
