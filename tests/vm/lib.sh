@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2034 # the RIG_* constants are for the tests that source this
 # Shared code for VM tests (tests/vm/t-*.sh). Sourced, never run.
 #
 # A VM test is ONE file that runs twice: on the host (ctest starts it) and in the guest.

@@ -102,7 +102,7 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 	printf 'export VFH_VM_DIR=%s VFH_SRC_DIR=%s\n' "$(q "$vmdir")" "$(q "${VFH_SRC_DIR:-$top}")"
 	env | sed -n 's/^\(VFH_[A-Za-z0-9_]*\|CI\)=.*/\1/p' | while read -r v; do
 		case $v in VFH_KVER | VFH_MODDIR | VFH_STAGE2 | VFH_SHELL | VFH_CWD | VFH_VM_DIR | VFH_SRC_DIR) continue ;; esac
-		eval "val=\${$v}"
+		val=; eval "val=\${$v}"
 		printf 'export %s=%s\n' "$v" "$(q "$val")"
 	done
 	printf 'export VFH_IN_VM=1\n'
@@ -190,7 +190,7 @@ if [ -d "$run/out" ]; then
 			echo "run-vm: not saving guest output under reserved name ${d##*/}" >&2
 			continue ;;
 		esac
-		rm -rf "$vmdir/${d##*/}" && mv -T "$d" "$vmdir/${d##*/}"
+		rm -rf "${vmdir:?}/${d##*/}" && mv -T "$d" "$vmdir/${d##*/}"
 	done
 fi
 if [ -d "$run/libvirt-caps" ]; then

@@ -130,7 +130,7 @@ chmod 755 /etc/libvirt/hooks/network.d/10-vfh-grow
 sed 's#<name>pool</name>#<name>grow</name>#' /tmp/pool.xml >/tmp/grow.xml
 t_ok "net-define grow (PF at 0 VFs)" virsh net-define /tmp/grow.xml
 t_ok "net-start grow" virsh net-start grow
-t_is "$(cat $(pci_dev $RIG_IGB0)/sriov_numvfs)" 3 "the start hook created 3 VFs"
+t_is "$(cat "$(pci_dev $RIG_IGB0)"/sriov_numvfs)" 3 "the start hook created 3 VFs"
 t_is "$(xmllint --xpath 'count(//forward/address)' /run/libvirt/network/grow.xml 2>/dev/null)" 3 \
 	"VFs created by the network start hook are in the pool"
 cp /run/libvirt/network/grow.xml $log/live-grow.xml 2>/dev/null

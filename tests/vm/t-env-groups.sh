@@ -11,7 +11,7 @@ for a in $RIG_IGB0 $RIG_IGB1 $RIG_E1000E; do
 done
 g=$(pci_group $RIG_BRIDGE)
 t_is "$(group_members "$g")" "$RIG_BRIDGE $RIG_BR_E1000 $RIG_BR_VIRTIO" "bridge group $g: bridge + e1000 + virtio-net"
-t_is "$(cat $(pci_dev $RIG_BRIDGE)/class)" 0x060400 "the pcie-pci-bridge is class 0x0604"
+t_is "$(cat "$(pci_dev $RIG_BRIDGE)"/class)" 0x060400 "the pcie-pci-bridge is class 0x0604"
 t_is "$(pci_driver $RIG_BRIDGE)" "" "the bridge has no driver (shpchp fails on it)"
 t_is "$(pci_driver $RIG_BR_E1000)" e1000 "e1000 behind the bridge is on e1000"
 t_is "$(pci_driver $RIG_BR_VIRTIO)" virtio-pci "virtio-net behind the bridge is on virtio-pci"

@@ -7,15 +7,15 @@ t_require_rig
 pf=$RIG_IGB0
 pfn=$(pci_netdev $pf)
 t_ok "PF $pf has a netdev ($pfn)" test -n "$pfn"
-t_is "$(cat $(pci_dev $pf)/sriov_totalvfs)" 7 "igb offers 7 VFs"
+t_is "$(cat "$(pci_dev $pf)"/sriov_totalvfs)" 7 "igb offers 7 VFs"
 t_ok "create 4 VFs on $pfn" sriov_enable $pf 4
-t_is "$(cat $(pci_dev $pf)/sriov_numvfs)" 4 "sriov_numvfs reads 4"
+t_is "$(cat "$(pci_dev $pf)"/sriov_numvfs)" 4 "sriov_numvfs reads 4"
 pfg=$(pci_group $pf)
 i=0
 while [ $i -lt 4 ]; do
 	vf=$(vf_addr $pf $i)
 	t_ok "virtfn$i -> $vf" test -n "$vf"
-	t_is "$(readlink $(pci_dev $vf)/physfn | sed 's#.*/##')" "$pf" "$vf physfn points at the PF"
+	t_is "$(readlink "$(pci_dev $vf)"/physfn | sed 's#.*/##')" "$pf" "$vf physfn points at the PF"
 	t_is "$(pci_driver $vf)" igbvf "$vf is on igbvf"
 	g=$(pci_group $vf)
 	t_ok "$vf has its own group ($g, PF is $pfg)" sh -c "[ -n '$g' ] && [ '$g' != '$pfg' ] && [ \"\$(ls /sys/kernel/iommu_groups/$g/devices)\" = '$vf' ]"
