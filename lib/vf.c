@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 
 #include <netlink/addr.h>
+#include <netlink/attr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/sriov.h>
 
@@ -94,6 +96,7 @@ struct read_state {
         const char *pf_netdev;
         int error;
         bool found;
+        bool malformed;
 };
 
 static void link_parsed(struct nl_object *obj, void *userdata)
@@ -112,6 +115,12 @@ static void link_parsed(struct nl_object *obj, void *userdata)
         out->up = rtnl_link_get_flags(link) & IFF_UP;
         if (rtnl_link_get_num_vf(link, &num_vfs) < 0 || num_vfs == 0)
                 return;
+        /* PCIe counts VFs in 16 bits (TotalVFs); more is a damaged reply, not a PF. */
+        if (num_vfs > UINT16_MAX) {
+                rs->malformed = true;
+                rs->error = -EBADMSG;
+                return;
+        }
         out->vfs = calloc(num_vfs, sizeof(*out->vfs));
         if (!out->vfs) {
                 rs->error = -ENOMEM;
@@ -128,15 +137,95 @@ static void link_parsed(struct nl_object *obj, void *userdata)
         }
 }
 
+/* Every VF attribute we read, at its full size (libnl checks only its own top level). */
+static struct nla_policy vf_info_policy[IFLA_VF_MAX + 1] = {
+    [IFLA_VF_MAC] = {.minlen = sizeof(struct ifla_vf_mac)},
+    [IFLA_VF_VLAN] = {.minlen = sizeof(struct ifla_vf_vlan)},
+    [IFLA_VF_TX_RATE] = {.minlen = sizeof(struct ifla_vf_tx_rate)},
+    [IFLA_VF_SPOOFCHK] = {.minlen = sizeof(struct ifla_vf_spoofchk)},
+    [IFLA_VF_LINK_STATE] = {.minlen = sizeof(struct ifla_vf_link_state)},
+    [IFLA_VF_RATE] = {.minlen = sizeof(struct ifla_vf_rate)},
+    [IFLA_VF_RSS_QUERY_EN] = {.minlen = sizeof(struct ifla_vf_rss_query_en)},
+    [IFLA_VF_TRUST] = {.minlen = sizeof(struct ifla_vf_trust)},
+    [IFLA_VF_IB_NODE_GUID] = {.minlen = sizeof(struct ifla_vf_guid)},
+    [IFLA_VF_IB_PORT_GUID] = {.minlen = sizeof(struct ifla_vf_guid)},
+    [IFLA_VF_VLAN_LIST] = {.type = NLA_NESTED},
+    [IFLA_VF_STATS] = {.type = NLA_NESTED},
+};
+
+static struct nla_policy vf_stats_policy[IFLA_VF_STATS_MAX + 1] = {
+    [IFLA_VF_STATS_RX_PACKETS] = {.type = NLA_U64}, [IFLA_VF_STATS_TX_PACKETS] = {.type = NLA_U64},
+    [IFLA_VF_STATS_RX_BYTES] = {.type = NLA_U64},   [IFLA_VF_STATS_TX_BYTES] = {.type = NLA_U64},
+    [IFLA_VF_STATS_BROADCAST] = {.type = NLA_U64},  [IFLA_VF_STATS_MULTICAST] = {.type = NLA_U64},
+    [IFLA_VF_STATS_RX_DROPPED] = {.type = NLA_U64}, [IFLA_VF_STATS_TX_DROPPED] = {.type = NLA_U64},
+};
+
+/* libnl reads the first six counters without checking that they are there. */
+static bool stats_well_formed(struct nlattr *stats)
+{
+        struct nlattr *st[IFLA_VF_STATS_MAX + 1];
+
+        if (nla_parse_nested(st, IFLA_VF_STATS_MAX, stats, vf_stats_policy) < 0)
+                return false;
+        for (int t = IFLA_VF_STATS_RX_PACKETS; t <= IFLA_VF_STATS_MULTICAST; t++)
+                if (!st[t])
+                        return false;
+        return true;
+}
+
+static bool vlan_list_well_formed(struct nlattr *list)
+{
+        struct nlattr *a;
+        int rem, n = 0;
+
+        nla_for_each_nested(a, list, rem)
+        {
+                if (nla_type(a) != IFLA_VF_VLAN_INFO ||
+                    nla_len(a) < (int)sizeof(struct ifla_vf_vlan_info))
+                        return false;
+                n++;
+        }
+        return rem == 0 && n > 0;
+}
+
+/*
+ * Hand-written because libnl 3.7 trusts the inner layout of IFLA_VFINFO_LIST: an empty
+ * IFLA_VF_VLAN_LIST makes rtnl_link_vf_get_vlans() dereference NULL, short entries are read
+ * past their end, a missing counter in IFLA_VF_STATS is dereferenced, and any inner parse
+ * error leaks the VFs parsed so far (test_netlink_mutations found them). The kernel sends whole
+ * lists; a reply that does not is refused here instead of crashing the hook.
+ */
+static bool vf_list_well_formed(struct nlmsghdr *h)
+{
+        struct nlattr *tb[IFLA_MAX + 1], *vt[IFLA_VF_MAX + 1], *info;
+        int rem;
+
+        if (nlmsg_parse(h, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) < 0)
+                return false;
+        if (!tb[IFLA_VFINFO_LIST])
+                return true;
+        nla_for_each_nested(info, tb[IFLA_VFINFO_LIST], rem)
+        {
+                if (nla_type(info) != IFLA_VF_INFO ||
+                    nla_parse_nested(vt, IFLA_VF_MAX, info, vf_info_policy) < 0 ||
+                    (vt[IFLA_VF_VLAN_LIST] && !vlan_list_well_formed(vt[IFLA_VF_VLAN_LIST])) ||
+                    (vt[IFLA_VF_STATS] && !stats_well_formed(vt[IFLA_VF_STATS])))
+                        return false;
+        }
+        return rem == 0;
+}
+
 static int getlink_reply(struct nl_msg *reply, void *userdata)
 {
         struct read_state *rs = userdata;
 
         if (nlmsg_hdr(reply)->nlmsg_type != RTM_NEWLINK)
                 return 0;
-        /* A reply libnl cannot parse is malformed (truncated attributes, bad nesting). */
-        if (nl_msg_parse(reply, link_parsed, rs) < 0)
+        /* A reply libnl cannot parse is malformed too (truncated attributes, bad nesting). */
+        if (!vf_list_well_formed(nlmsg_hdr(reply)) || nl_msg_parse(reply, link_parsed, rs) < 0) {
+                rs->malformed = true;
                 return -EBADMSG;
+        }
         return rs->error;
 }
 
@@ -178,6 +267,12 @@ int vf_pf_read(vfh_ctx *ctx, const char *pf_netdev, struct vf_pf_state *ret)
                                           "%s: read VF settings: no such network interface%s; "
                                           "'ip link' lists them",
                                           pf_netdev, kernel_says(&report, why, sizeof(why)));
+                if (rs.malformed)
+                        return vfh_errorf(ctx, r,
+                                          "%s: read VF settings: the kernel's RTM_GETLINK reply "
+                                          "is malformed (its VF list does not parse); nothing "
+                                          "was changed",
+                                          pf_netdev);
                 return vfh_errorf(ctx, r, "%s: read VF settings: RTM_GETLINK failed: %s%s",
                                   pf_netdev, strerror(-r), kernel_says(&report, why, sizeof(why)));
         }

@@ -18,58 +18,17 @@
 
 #define MAX_REPLIES 4
 
-struct recording {
-        uint8_t *datagram[WIRE_MAX_DATAGRAMS];
-        size_t len[WIRE_MAX_DATAGRAMS];
-        size_t n;
-};
-
-static int hex_value(int c)
-{
-        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* One datagram per line of hex; '#' lines describe how the state was made. */
 static void load(const char *name, struct recording *rec)
 {
         char path[512];
-        static char line[1 << 17];
-        FILE *f;
 
         snprintf(path, sizeof(path), "tests/fixtures/netlink/%s.hex", name);
-        f = fopen(test_src_path(path), "re");
-        if (!f) {
-                fprintf(stderr, "cannot open fixture %s\n", path);
-                abort();
-        }
-        rec->n = 0;
-        while (fgets(line, sizeof(line), f)) {
-                size_t len = strcspn(line, "\n");
-                uint8_t *d;
-
-                if (line[0] == '#' || len == 0)
-                        continue;
-                if (rec->n == WIRE_MAX_DATAGRAMS || len % 2)
-                        abort();
-                d = malloc(len / 2);
-                for (size_t i = 0; i < len / 2; i++) {
-                        int hi = hex_value(line[2 * i]), lo = hex_value(line[2 * i + 1]);
-
-                        if (hi < 0 || lo < 0)
-                                abort();
-                        d[i] = (uint8_t)(hi << 4 | lo);
-                }
-                rec->datagram[rec->n] = d;
-                rec->len[rec->n++] = len / 2;
-        }
-        fclose(f);
+        recording_load(test_src_path(path), rec);
 }
 
 static void unload(struct recording *rec)
 {
-        for (size_t i = 0; i < rec->n; i++)
-                free(rec->datagram[i]);
-        rec->n = 0;
+        recording_free(rec);
 }
 
 /* Every message of every datagram is a whole netlink message: the fixtures are sound. */

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdio.h>
 #include <linux/netlink.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -98,4 +99,55 @@ static inline size_t wire_error(uint8_t *buf, size_t size, const struct nlmsghdr
                 memcpy((uint8_t *)a + NLA_HDRLEN, text, strlen(text) + 1);
         }
         return len;
+}
+
+/* Datagrams recorded from a real kernel: tests/fixtures/netlink/NAME.hex, one per line. */
+struct recording {
+        uint8_t *datagram[WIRE_MAX_DATAGRAMS];
+        size_t len[WIRE_MAX_DATAGRAMS];
+        size_t n;
+};
+
+static inline int wire_hex_value(int c)
+{
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static inline void recording_load(const char *path, struct recording *rec)
+{
+        static char line[1 << 17];
+        FILE *f = fopen(path, "re");
+
+        if (!f) {
+                fprintf(stderr, "cannot open fixture %s\n", path);
+                abort();
+        }
+        rec->n = 0;
+        while (fgets(line, sizeof(line), f)) {
+                size_t len = strcspn(line, "\n");
+                uint8_t *d;
+
+                if (line[0] == '#' || len == 0)
+                        continue;
+                if (rec->n == WIRE_MAX_DATAGRAMS || len % 2)
+                        abort();
+                d = malloc(len / 2);
+                for (size_t i = 0; i < len / 2; i++) {
+                        int hi = wire_hex_value(line[2 * i]), lo = wire_hex_value(line[2 * i + 1]);
+
+                        if (hi < 0 || lo < 0)
+                                abort();
+                        d[i] = (uint8_t)(hi << 4 | lo);
+                }
+                rec->datagram[rec->n] = d;
+                rec->len[rec->n++] = len / 2;
+        }
+        fclose(f);
+}
+
+static inline void recording_free(struct recording *rec)
+{
+        for (size_t i = 0; i < rec->n; i++)
+                free(rec->datagram[i]);
+        rec->n = 0;
 }

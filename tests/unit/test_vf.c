@@ -39,7 +39,8 @@ struct fake_kernel {
         const char *fail_text;
         int ignore_type; /* accepted, not stored: a driver that ignores the value */
         size_t truncate_getlink_to;
-        bool omit_vf_list; /* IFLA_NUM_VF without IFLA_VFINFO_LIST */
+        bool omit_vf_list;    /* IFLA_NUM_VF without IFLA_VFINFO_LIST */
+        bool empty_vlan_list; /* an IFLA_VF_VLAN_LIST with no entry: libnl would crash */
         /* observation */
         int getlinks;
         int setlinks;
@@ -79,9 +80,13 @@ static void put_vf(struct nl_msg *msg, unsigned int i, const struct vf_settings 
         nla_put(msg, IFLA_VF_MAC, sizeof(mac), &mac);
         nla_put(msg, IFLA_VF_BROADCAST, sizeof(bcast), &bcast);
         nla_put(msg, IFLA_VF_VLAN, sizeof(vlan), &vlan);
-        list = nla_nest_start(msg, IFLA_VF_VLAN_LIST);
-        nla_put(msg, IFLA_VF_VLAN_INFO, sizeof(vinfo), &vinfo);
-        nla_nest_end(msg, list);
+        if (fk.empty_vlan_list) {
+                nla_put(msg, IFLA_VF_VLAN_LIST, 0, NULL); /* libnl trims empty nests */
+        } else {
+                list = nla_nest_start(msg, IFLA_VF_VLAN_LIST);
+                nla_put(msg, IFLA_VF_VLAN_INFO, sizeof(vinfo), &vinfo);
+                nla_nest_end(msg, list);
+        }
         nla_put(msg, IFLA_VF_TX_RATE, sizeof(tx), &tx);
         nla_put(msg, IFLA_VF_RATE, sizeof(rate), &rate);
         nla_put(msg, IFLA_VF_SPOOFCHK, sizeof(spoof), &spoof);
@@ -360,6 +365,19 @@ TEST(read_truncated_reply_is_an_error)
         CHECK_INT(vf_pf_read(ctx, "eth1", &st), -EBADMSG);
         CHECK_CONTAINS(vfh_ctx_last_error(ctx), "eth1: read VF settings");
         CHECK_CONTAINS(vfh_ctx_last_error(ctx), "truncated");
+        fake_stop(ctx);
+}
+
+TEST(read_malformed_vf_list_is_refused_before_libnl)
+{
+        vfh_ctx *ctx = fake_start(2);
+        struct vf_pf_state st = {0};
+
+        fk.empty_vlan_list = true;
+        CHECK_INT(vf_pf_read(ctx, "eth1", &st), -EBADMSG);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx),
+                       "eth1: read VF settings: the kernel's RTM_GETLINK reply is malformed");
+        vf_pf_state_clear(&st);
         fake_stop(ctx);
 }
 
