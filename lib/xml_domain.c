@@ -16,9 +16,8 @@ static int hostdev_pci(struct xml_doc *d, const xmlNode *node, struct vfh_hostde
         int r;
 
         h->type = VFH_HOSTDEV_PCI;
-        r = xml_attr_yes_no(d, node, "managed", false, &h->managed);
-        if (r >= 0)
-                r = xml_driver(node, &h->driver_name, &h->driver_model);
+        h->managed = xml_attr_managed(node);
+        r = xml_driver(node, &h->driver_name, &h->driver_model);
         if (r < 0)
                 return r;
         if (!address)
@@ -86,8 +85,9 @@ static int interface_common(struct xml_doc *d, const xmlNode *node, struct vfh_i
         xmlNode *virtualport = xml_child(node, "virtualport");
         int r;
 
-        r = xml_attr_yes_no(d, node, "managed", false, &i->managed);
-        if (r >= 0 && mac)
+        i->managed = xml_attr_managed(node);
+        r = 0;
+        if (mac)
                 r = xml_attr_mac(d, mac, "address", &i->has_mac, &i->mac);
         if (r >= 0)
                 r = xml_vlan(d, node, &i->vlan);

@@ -60,9 +60,8 @@ static int parse_forward(struct xml_doc *d, const xmlNode *forward, struct vfh_n
         n->forward_mode = strdup(mode ? mode : "nat");
         if (!n->forward_mode)
                 return -ENOMEM;
-        r = xml_attr_yes_no(d, forward, "managed", false, &n->managed);
-        if (r >= 0)
-                r = xml_driver(forward, &n->driver_name, &n->driver_model);
+        n->managed = xml_attr_managed(forward);
+        r = xml_driver(forward, &n->driver_name, &n->driver_model);
         for (xmlNode *c = forward->children; r >= 0 && c; c = c->next) {
                 if (xml_is(c, "pf"))
                         r = forward_pf(d, c, n);
@@ -143,10 +142,8 @@ static int port_plug(struct xml_doc *d, const xmlNode *plug, struct vfh_networkp
         if (!plug)
                 return 0;
         r = xml_attr_dup(plug, "type", &p->plug_type);
-        if (r >= 0 && xml_attr(plug, "managed")) {
-                p->has_managed = true;
-                r = xml_attr_yes_no(d, plug, "managed", false, &p->managed);
-        }
+        p->has_managed = xml_attr(plug, "managed") != NULL;
+        p->managed = xml_attr_managed(plug);
         if (r >= 0)
                 r = xml_driver(plug, &p->driver_name, &p->driver_model);
         if (r < 0 || !p->plug_type || strcmp(p->plug_type, "hostdev-pci") != 0)

@@ -233,6 +233,13 @@ int xml_attr_decimal(struct xml_doc *d, const xmlNode *node, const char *attr, u
         return number_attr(d, node, attr, 10, max, present, ret);
 }
 
+bool xml_attr_managed(const xmlNode *node)
+{
+        const char *s = xml_attr(node, "managed");
+
+        return s && strcmp(s, "yes") == 0;
+}
+
 int xml_attr_yes_no(struct xml_doc *d, const xmlNode *node, const char *attr, bool dflt, bool *ret)
 {
         const char *s = xml_attr(node, attr);

@@ -65,7 +65,11 @@ int xml_attr_number(struct xml_doc *d, const xmlNode *node, const char *attr, un
 /* Plain decimal, for our own metadata (the schema says xsd:unsignedInt). */
 int xml_attr_decimal(struct xml_doc *d, const xmlNode *node, const char *attr, unsigned long max,
                      bool *present, unsigned long *ret);
-/* yes/no; missing gives dflt. */
+/* libvirt's managed attribute: exactly "yes" is true, anything else (missing, "no", "true",
+ * "Yes") is false. libvirt 9.0 accepts and normalises those spellings to no (checked in the
+ * VM), so refusing them would fail a domain libvirt starts. */
+bool xml_attr_managed(const xmlNode *node);
+/* yes/no, strictly (our own attributes); missing gives dflt. */
 int xml_attr_yes_no(struct xml_doc *d, const xmlNode *node, const char *attr, bool dflt, bool *ret);
 /* A host PCI <address [type='pci'] domain= bus= slot= function=/>, as libvirt reads it. */
 int xml_pci_address(struct xml_doc *d, const xmlNode *node, struct pci_addr *ret);

@@ -77,5 +77,33 @@ t_is "$(echo "$j" | jq -r '.domain.hostdevs[0].settings.vlan')" 7 "vfh:hostdev m
 t_is "$(echo "$j" | jq -r '.domain.interfaces[0].settings.spoofchk')" false "vfh:interface matched by alias"
 t_is "$(echo "$j" | jq -r '.domain.interfaces[0].pool.pf')" "$pf" "the interface resolves to the pool's PF"
 t_is "$(echo "$j" | jq -r '.domain.interfaces[0].mac')" 52:54:00:6d:90:42 "MAC as libvirt keeps it"
+# Odd spellings (octal, decimal, managed='true', trunk='YES', a zero-padded VLAN id): our
+# reading of the original must be libvirt's own, i.e. what it writes back after define.
+cat >/tmp/odd.xml <<EOT
+<domain type='qemu'>
+  <name>odd</name>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>
+    <hostdev mode='subsystem' type='pci' managed='true'>
+      <source><address domain='0' bus='010' slot='020' function='01'/></source>
+    </hostdev>
+    <interface type='hostdev' managed='Yes'>
+      <mac address='52:54:00:6D:90:0B'/>
+      <source><address type='pci' bus='2' slot='0x10' function='0'/></source>
+      <vlan trunk='YES'><tag id='042'/></vlan>
+    </interface>
+  </devices>
+</domain>
+EOT
+pick='[.domain.hostdevs[0].address, .domain.hostdevs[0].managed, .domain.interfaces[0].address,
+  .domain.interfaces[0].managed, .domain.interfaces[0].mac, .domain.interfaces[0].vlan]'
+ours=$("$V" parse --xml /tmp/odd.xml --json | jq -c "$pick")
+t_ok "libvirt defines the odd spellings" virsh define /tmp/odd.xml
+virsh dumpxml --inactive odd >/tmp/odd-libvirt.xml
+theirs=$("$V" parse --xml /tmp/odd-libvirt.xml --json | jq -c "$pick")
+t_is "$ours" "$theirs" "our reading of the odd spellings is libvirt's"
+t_is "$ours" '["0000:08:10.1",false,"0000:02:10.0",false,"52:54:00:6d:90:0b",{"trunk":true,"tags":[{"id":42,"native_mode":null}]}]' \
+	"and it is: bus 010 octal, managed only for 'yes', VLAN id decimal"
 t_ok "net-destroy" virsh net-destroy xpool
 t_done
