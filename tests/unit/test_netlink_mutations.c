@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Damaged kernel answers: the recorded igb and netdevsim replies, with bytes flipped, lengths
- * corrupted or cut short (a fixed-seed sequence, so a failure replays), go through the seam
+ * Damaged kernel answers: the recorded igb and netdevsim replies and acks, with bytes flipped,
+ * lengths corrupted or cut short (a fixed-seed sequence, so a failure replays), go through the seam
  * and the VF parser under ASan/UBSan. Every one must end in a result or an error, never a
  * crash or a read out of bounds.
  */
@@ -19,6 +19,7 @@ static struct {
         const struct recording *rec;
         uint64_t rng;
         int kind;
+        size_t target; /* which datagram to damage: the reply or the ack */
 } mut;
 
 static uint64_t next_random(void)
@@ -59,7 +60,7 @@ static size_t damage(uint8_t *d, size_t len)
         }
 }
 
-/* The reply, renumbered to the request and damaged; then the kernel's ack, intact. */
+/* The recording renumbered to the request, with one of its datagrams damaged. */
 static int mut_send(void *data, const void *buf, size_t len)
 {
         const struct nlmsghdr *req = buf;
@@ -74,7 +75,7 @@ static int mut_send(void *data, const void *buf, size_t len)
                 memcpy(copy, mut.rec->datagram[i], n);
                 for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left))
                         h->nlmsg_seq = req->nlmsg_seq;
-                if (i == 0)
+                if (i == mut.target)
                         n = damage(copy, n);
                 wire_push(&mut.q, copy, n);
         }
@@ -107,6 +108,7 @@ static void run_mutations(const char *fixture, const char *pf, int rounds, int *
                 int r;
 
                 mut.kind = i % 4;
+                mut.target = (size_t)(i / 4) % 8 == 7 ? rec.n - 1 : 0; /* the ack, 1 in 8 */
                 r = vf_pf_read(ctx, pf, &st);
                 CHECK(r <= 0);
                 if (r == 0) {
@@ -141,6 +143,16 @@ TEST(damaged_netdevsim_replies)
         printf("# netdevsim: %d damaged replies parsed, %d refused\n", ok, failed);
         CHECK(ok > 0);
         CHECK(failed > 0);
+}
+
+/* An ack with the kernel's own text: damaged TLVs must not be read past their end. */
+TEST(damaged_extended_acks)
+{
+        int ok = 0, failed = 0;
+
+        run_mutations("setlink-mtu-extack", "eth0", 2000, &ok, &failed);
+        CHECK_INT(ok, 0); /* an ack alone never names the PF */
+        CHECK_INT(failed, 2000);
 }
 
 #else
