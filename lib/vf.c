@@ -35,10 +35,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_link_vf *, rtnl_link_vf_put)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_addr *, nl_addr_put)
 DEFINE_TRIVIAL_CLEANUP_FUNC(nl_vf_vlans_t *, rtnl_link_vf_vlan_put)
 
-/* EBUSY/EAGAIN come from a VF whose driver is still resetting it: 10+20+40+80+160 ms. */
-#define SET_ATTEMPTS   6
-#define SET_BACKOFF_MS 10
-#define WHO_MAX        96
+/* EBUSY/EAGAIN come from a VF whose driver is still resetting it, which can take a couple of
+ * seconds: back off 10, 20, 40 … ms, waiting 2.55 s at most, or less when the context's
+ * timeout is shorter. */
+#define SET_BACKOFF_MS       10
+#define SET_BACKOFF_TOTAL_MS 2550
+#define WHO_MAX              96
 
 /* The order of change; restore walks it backwards. The two rates share one message. */
 static const unsigned int apply_order[] = {
@@ -408,26 +410,31 @@ static void sleep_ms(unsigned int ms)
                 ;
 }
 
-static int send_with_retry(vfh_ctx *ctx, struct nl_msg *msg, struct nl_report *report,
-                           unsigned int *waited_ms)
-{
-        unsigned int backoff = SET_BACKOFF_MS;
-        int r = 0;
+struct retry {
+        unsigned int waited_ms;
+        int attempts;
+};
 
-        *waited_ms = 0;
-        for (int attempt = 0; attempt < SET_ATTEMPTS; attempt++) {
-                if (attempt > 0) {
-                        sleep_ms(backoff);
-                        *waited_ms += backoff;
-                        backoff *= 2;
-                }
+static int send_with_retry(vfh_ctx *ctx, struct nl_msg *msg, struct nl_report *report,
+                           struct retry *retry)
+{
+        unsigned int budget =
+            ctx->timeout_ms < SET_BACKOFF_TOTAL_MS ? ctx->timeout_ms : SET_BACKOFF_TOTAL_MS;
+        unsigned int backoff = SET_BACKOFF_MS;
+        int r;
+
+        *retry = (struct retry){0};
+        for (;;) {
                 r = nl_seam_request(ctx, msg, NULL, NULL, report);
-                if (r != -EBUSY && r != -EAGAIN)
+                retry->attempts++;
+                if ((r != -EBUSY && r != -EAGAIN) || retry->waited_ms + backoff > budget)
                         return r;
-                vfh_debug(ctx, "netlink: RTM_SETLINK busy (%s), attempt %d of %d", strerror(-r),
-                          attempt + 1, SET_ATTEMPTS);
+                vfh_debug(ctx, "netlink: RTM_SETLINK busy (%s), attempt %d, retrying in %u ms",
+                          strerror(-r), retry->attempts, backoff);
+                sleep_ms(backoff);
+                retry->waited_ms += backoff;
+                backoff *= 2;
         }
-        return r;
 }
 
 static const char *attr_label(unsigned int attr, const struct vf_settings *s, char *buf,
@@ -453,7 +460,7 @@ static const char *attr_label(unsigned int attr, const struct vf_settings *s, ch
 }
 
 /* What to do, by the kernel's answer. The PF being down trumps everything else. */
-static void advice(vfh_ctx *ctx, const char *pf, bool pf_up, int r, unsigned int waited_ms,
+static void advice(vfh_ctx *ctx, const char *pf, bool pf_up, int r, const struct retry *retry,
                    char *buf, size_t size)
 {
         char driver[64];
@@ -471,7 +478,7 @@ static void advice(vfh_ctx *ctx, const char *pf, bool pf_up, int r, unsigned int
                 snprintf(buf, size,
                          "the VF stayed busy (in reset?) for %u ms over %d attempts; retry when "
                          "its driver (%s) has settled",
-                         waited_ms, SET_ATTEMPTS, driver);
+                         retry->waited_ms, retry->attempts, driver);
         else
                 snprintf(buf, size, "driver %s", driver);
 }
@@ -482,7 +489,7 @@ static int set_attr(vfh_ctx *ctx, const struct vf_ref *vf, const struct vf_pf_st
         _cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
         char who[WHO_MAX], label[160], what[256], why[NL_TEXT_MAX + 16];
         struct nl_report report;
-        unsigned int waited_ms;
+        struct retry retry;
         int r;
 
         vf_ref_format(vf, who, sizeof(who));
@@ -492,9 +499,9 @@ static int set_attr(vfh_ctx *ctx, const struct vf_ref *vf, const struct vf_pf_st
                 return vfh_errorf(ctx, r, "%s: set %s: cannot build the request: %s", who, label,
                                   strerror(-r));
         vfh_debug(ctx, "%s: set %s", who, label);
-        r = send_with_retry(ctx, msg, &report, &waited_ms);
+        r = send_with_retry(ctx, msg, &report, &retry);
         if (r < 0) {
-                advice(ctx, vf->pf_netdev, pf->up, r, waited_ms, what, sizeof(what));
+                advice(ctx, vf->pf_netdev, pf->up, r, &retry, what, sizeof(what));
                 return vfh_errorf(ctx, r, "%s: set %s: %s%s; %s", who, label, strerror(-r),
                                   kernel_says(&report, why, sizeof(why)), what);
         }
