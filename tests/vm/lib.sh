@@ -242,6 +242,45 @@ libvirt_alive_and_answering() {
 	virsh -c qemu:///system version
 }
 
+# hooklog_install: a qemu.d/ and network.d/ hook that records every call in
+# $HOOKLOG/NN.{what,argv,stdin.xml,env,drivers,links.json}: "qemu prepare", argv[0..],
+# the XML, the environment, `ls -l` of the igb VFs' driver links and `ip -j link`.
+# Install it before libvirt_start. Execs are costly under TCG, so the counter and the
+# lock use only shell builtins (noclobber).
+HOOKLOG=/run/vfh-hooklog
+hooklog_install() {
+	mkdir -p $HOOKLOG /etc/libvirt/hooks/qemu.d /etc/libvirt/hooks/network.d || return 1
+	cat >/etc/libvirt/hooks/00-vfh-log <<-'EOT'
+		#!/bin/sh
+		log=/run/vfh-hooklog
+		case $0 in */qemu.d/*) h=qemu ;; */network.d/*) h=network ;; *) h=unknown ;; esac
+		n=1
+		while ! (set -C; : >"$log/$(printf %02d $n).what") 2>/dev/null; do n=$((n + 1)); done
+		f=$log/$(printf %02d $n)
+		printf '%s %s\n' "$h" "$2" >"$f.what"
+		for a in "$0" "$@"; do printf '%s\n' "$a"; done >"$f.argv"
+		cat >"$f.stdin.xml"
+		export -p >"$f.env"
+		ls -l /sys/bus/pci/devices/0000:01:*/driver /sys/bus/pci/devices/0000:02:*/driver >"$f.drivers" 2>&1
+		ip -j link show >"$f.links.json" 2>&1
+		exit 0
+	EOT
+	chmod 755 /etc/libvirt/hooks/00-vfh-log &&
+		ln -sf ../00-vfh-log /etc/libvirt/hooks/qemu.d/00-vfh-log &&
+		ln -sf ../00-vfh-log /etc/libvirt/hooks/network.d/00-vfh-log
+}
+# hooklog_call DIR "qemu prepare": path prefix (DIR/NN) of the first such call
+hooklog_call() {
+	for _f in "$1"/*.what; do [ "$(cat "$_f")" = "$2" ] && { echo "${_f%.what}"; return 0; }; done
+	return 1
+}
+# hooklog_driver PREFIX ADDR: the driver ADDR had when call PREFIX ran
+hooklog_driver() { sed -n "s#.*/devices/$2/driver -> .*/##p" "$1.drivers"; }
+# hooklog_vf PREFIX PFNAME N KEY: jq KEY (e.g. .address, .spoofchk) of VF N of PFNAME
+hooklog_vf() {
+	jq -r --arg pf "$2" ".[] | select(.ifname == \$pf) | .vfinfo_list[$3] | $4" "$1.links.json"
+}
+
 # vfh_save NAME FILE...: copy files out of the guest (whose writes vanish at power-off)
 # into the io share; run-vm.sh then replaces <vm dir>/NAME on the host with them.
 vfh_save() {

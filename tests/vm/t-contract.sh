@@ -11,27 +11,8 @@ VM_TIMEOUT=450
 t_require_rig
 command -v xmllint >/dev/null || t_skip_all "xmllint missing (libxml2-utils)"
 
-log=/run/vfh-hooklog
-mkdir -p $log /etc/libvirt/hooks/qemu.d /etc/libvirt/hooks/network.d
-# Hook execs are costly under TCG: counter and lock use only shell builtins (noclobber).
-cat >/etc/libvirt/hooks/00-vfh-log <<'EOT'
-#!/bin/sh
-log=/run/vfh-hooklog
-case $0 in */qemu.d/*) h=qemu ;; */network.d/*) h=network ;; *) h=unknown ;; esac
-n=1
-while ! (set -C; : >"$log/$(printf %02d $n).what") 2>/dev/null; do n=$((n + 1)); done
-f=$log/$(printf %02d $n)
-printf '%s %s\n' "$h" "$2" >"$f.what"
-for a in "$0" "$@"; do printf '%s\n' "$a"; done >"$f.argv"
-cat >"$f.stdin.xml"
-export -p >"$f.env"
-ls -l /sys/bus/pci/devices/0000:01:*/driver /sys/bus/pci/devices/0000:02:*/driver >"$f.drivers" 2>&1
-ip -j link show >"$f.links.json" 2>&1
-exit 0
-EOT
-chmod 755 /etc/libvirt/hooks/00-vfh-log
-ln -s ../00-vfh-log /etc/libvirt/hooks/qemu.d/00-vfh-log
-ln -s ../00-vfh-log /etc/libvirt/hooks/network.d/00-vfh-log
+log=$HOOKLOG
+hooklog_install || t_bail "cannot install the logging hook"
 
 # pool: 4 VFs on igb0; explicit devices: 2 VFs on igb1
 t_ok "4 VFs on the pool PF $RIG_IGB0" sriov_enable $RIG_IGB0 4
@@ -149,7 +130,7 @@ cd /run/vfh-contract || t_bail "no hook log"
 order=$(cat ./*.what | tr '\n' ',' | sed 's/,$//')
 t_is "$order" "network start,network started,qemu prepare,network port-created,qemu start,qemu started,qemu stopped,network port-deleted,qemu release,network stopped" \
 	"hook call order"
-call() { for _f in ./*.what; do [ "$(cat "$_f")" = "$1" ] && { echo "${_f%.what}"; return 0; }; done; return 1; }
+call() { hooklog_call . "$1"; }
 for c in "network start" "network started" "qemu prepare" "network port-created" "qemu start" \
 	"qemu started" "qemu stopped" "network port-deleted" "qemu release" "network stopped"; do
 	f=$(call "$c") || { t_fail "no '$c' call recorded"; continue; }
@@ -212,7 +193,7 @@ f=$(call "network port-created") && {
 f=$(call "network start") && t_is "$(xp $f "name(/hookData/*[1])")" network "network start: <hookData><network/>"
 
 # --- what libvirt had done to the devices at each call ------------------------------------
-drv() { sed -n "s#.*/devices/$2/driver -> .*/##p" "$1.drivers"; }
+drv() { hooklog_driver "$@"; }
 managed="$hd $ifhd $start_vf"
 for c in "qemu prepare:igbvf:before libvirt detaches managed devices" \
 	"qemu start:vfio-pci:after libvirt detached them" \
