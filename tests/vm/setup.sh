@@ -286,6 +286,10 @@ say "kernel $kver ready ($(($(date +%s) - t0)) s)"
 # --- 8. libvirt's QEMU capabilities cache, probed once in a guest --------------------------
 if [ "${VFH_NO_CAPS:-0}" != 1 ] && command -v libvirtd >/dev/null; then
 	key=$(libvirtd --version | sed 's/.* //')-$(stat -c %Y /usr/bin/qemu-system-x86_64)-$(stat -c %Z /usr/sbin/libvirtd)
+	# a reinstall changes libvirtd's ctime, so caches under other keys are dead
+	for old in "$vmdir"/libvirt-caps/*; do
+		[ -d "$old" ] && [ "${old##*/}" != "$key" ] && rm -rf "$old"
+	done
 	if [ ! -d "$vmdir/libvirt-caps/$key" ]; then
 		say "probing QEMU capabilities with libvirtd $key in a guest (once)"
 		VFH_VM_DIR=$vmdir "$here/run-vm.sh" -m 2048 -t 300 -- /bin/sh "$here/seed-libvirt-caps.sh" >&2 ||
