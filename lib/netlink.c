@@ -167,13 +167,21 @@ static int handle_error(struct exchange *x, const struct nlmsghdr *h)
         return err->error > 0 ? -err->error : err->error;
 }
 
+/* NLMSG_OK with the signs spelled out: clang's -Wsign-compare rejects the macro on an int, and
+ * an unsigned length would wrap below zero when NLMSG_NEXT steps over a final unaligned message. */
+static bool message_fits(const struct nlmsghdr *h, int left)
+{
+        return left >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) &&
+               h->nlmsg_len <= (unsigned int)left;
+}
+
 /* Walks one datagram. Messages of other sequence numbers are stale answers: skipped. */
 static int handle_datagram(struct exchange *x, void *buf, size_t len)
 {
         struct nlmsghdr *h = buf;
         int left = (int)len;
 
-        for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+        for (; message_fits(h, left); h = NLMSG_NEXT(h, left)) {
                 int r = 0;
 
                 if (h->nlmsg_seq != x->seq)

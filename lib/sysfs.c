@@ -28,7 +28,7 @@ static bool sysroot_is_host(const vfh_ctx *ctx)
         return strcmp(ctx->sysroot, "/") == 0;
 }
 
-static int format_path(char *buf, size_t size, const char *fmt, va_list ap)
+_printf_(3, 0) static int format_path(char *buf, size_t size, const char *fmt, va_list ap)
 {
         int n = vsnprintf(buf, size, fmt, ap);
 
@@ -284,7 +284,8 @@ int sysfs_mkdir(vfh_ctx *ctx, unsigned int mode, const char *fmt, ...)
         return 0;
 }
 
-static int vreadlink(vfh_ctx *ctx, char *buf, size_t size, const char *fmt, va_list ap)
+_printf_(4, 0) static int vreadlink(vfh_ctx *ctx, char *buf, size_t size, const char *fmt,
+                                    va_list ap)
 {
         _cleanup_close_ int dirfd = -1;
         char path[PATH_MAX], *base;
