@@ -6,7 +6,8 @@ set -euo pipefail
 build=${1:?usage: vm-tier.sh BUILD_DIR}
 # Each VM runs with -smp 1 under TCG, so the cores are the parallelism.
 jobs=${VFH_VM_JOBS:-$(nproc)}
-junit="$build/vm-junit.xml"
+# ctest resolves a relative --output-junit against the build dir, so make it absolute.
+junit="$(cd "$build" && pwd)/vm-junit.xml"
 
 registered=$(ctest --test-dir "$build" -N -L vm | sed -n 's/^Total Tests: *//p')
 if [ "${registered:-0}" -eq 0 ]; then
