@@ -619,11 +619,19 @@ static int check_dev_vfio(vfh_ctx *ctx, const struct pci_group *grp)
                           grp->number, grp->number);
 }
 
+static bool is_left(const struct group_opts *opts, const struct pci_addr *addr)
+{
+        for (size_t i = 0; opts && i < opts->n_leave; i++)
+                if (pci_addr_equal(&opts->leave[i], addr))
+                        return true;
+        return false;
+}
+
 int group_detach(vfh_ctx *ctx, const struct pci_group *grp, struct journal *j,
                  const struct group_opts *opts)
 {
         const char *driver = opts_driver(opts);
-        size_t from = j->n_records;
+        size_t from = j->n_records, on_vfio = 0;
         int r;
 
         r = group_check(ctx, grp, opts, NULL);
@@ -635,7 +643,10 @@ int group_detach(vfh_ctx *ctx, const struct pci_group *grp, struct journal *j,
         for (size_t i = 0; i < grp->n_members; i++) {
                 const struct pci_dev *dev = &grp->members[i];
 
-                if (pci_dev_is_bridge(dev) || strcmp(dev->driver, driver) == 0)
+                if (pci_dev_is_bridge(dev) || is_left(opts, &dev->addr))
+                        continue;
+                on_vfio++;
+                if (strcmp(dev->driver, driver) == 0)
                         continue;
                 vfh_debug(ctx, "%s: binding to %s (was %s)", dev->name, driver,
                           dev->driver[0] ? dev->driver : "unbound");
@@ -643,7 +654,9 @@ int group_detach(vfh_ctx *ctx, const struct pci_group *grp, struct journal *j,
                 if (r < 0)
                         return rollback(ctx, grp, j, from, r);
         }
-        r = check_dev_vfio(ctx, grp);
+        /* With only libvirt's own members in it, the group gets /dev/vfio/N when libvirt
+         * binds them, after this hook. */
+        r = on_vfio ? check_dev_vfio(ctx, grp) : 0;
         if (r < 0)
                 return rollback(ctx, grp, j, from, r);
         return 0;

@@ -34,6 +34,10 @@ struct group_opts {
         const char *driver;              /* NULL: "vfio-pci"; else a VFIO variant driver */
         const struct vfh_config *config; /* NULL: no policy */
         const char *owner_id;            /* the journal doing the detach: its own claims pass */
+        /* Members libvirt binds itself (managed='yes' primaries, DESIGN.md §1): checked like
+         * the others, never bound by group_detach. */
+        const struct pci_addr *leave;
+        size_t n_leave;
 };
 
 /* One member's verdict: why it blocks the detach, or "" when it does not. */

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The transaction (lib/txn.h). Order of one apply: refusals (the plan) → VFIO drivers loaded →
+ * groups detached → VF settings → mdevs; each change journaled as an intent before it is made
+ * and done after. Undo runs the journal newest first, so VF settings come back before their
+ * drivers, as release needs them (DESIGN.md §1).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "group.h"
+#include "mdev.h"
+#include "txn.h"
+#include "vf.h"
+
+/* ---- undo ---- */
+
+static int restore_record(vfh_ctx *ctx, const struct journal_record *rec)
+{
+        if (strcmp(rec->type, "bind") == 0)
+                return bind_record_restore(ctx, rec);
+        if (strcmp(rec->type, VF_JOURNAL_TYPE) == 0)
+                return vf_journal_restore(ctx, rec);
+        if (strcmp(rec->type, MDEV_JOURNAL_TYPE) == 0)
+                return mdev_record_restore(ctx, rec);
+        return vfh_errorf(ctx, EBADMSG,
+                          "journal record %u: type '%s' is not one the qemu hook writes; "
+                          "inspect the journal and undo it by hand",
+                          rec->seq, rec->type);
+}
+
+/* Undoes records [from, n_records) newest first; keeps those that fail. */
+static int replay_from(vfh_ctx *ctx, struct journal *j, size_t from)
+{
+        int first_error = 0;
+
+        for (size_t i = j->n_records; i-- > from;) {
+                int r = restore_record(ctx, &j->records[i]);
+
+                if (r < 0) {
+                        vfh_logf(ctx, LOG_ERR,
+                                 "journal %s: record %u (%s) kept for `vfiohookctl "
+                                 "recover`: %s",
+                                 j->id, j->records[i].seq, j->records[i].type,
+                                 vfh_ctx_last_error(ctx));
+                        first_error = first_error ? first_error : r;
+                        continue;
+                }
+                journal_drop(j, i);
+                r = journal_save(ctx, j);
+                if (r < 0 && !first_error)
+                        first_error = r;
+        }
+        return first_error;
+}
+
+int txn_release(vfh_ctx *ctx, struct journal *j)
+{
+        char first[VFH_ERROR_MAX] = "";
+        int r = replay_from(ctx, j, 0);
+
+        if (r < 0) {
+                snprintf(first, sizeof(first), "%s", vfh_ctx_last_error(ctx));
+                return vfh_errorf(ctx, r,
+                                  "%s (journal %s keeps %zu record%s for `vfiohookctl "
+                                  "recover`)",
+                                  first, j->id, j->n_records, j->n_records == 1 ? "" : "s");
+        }
+        return 0;
+}
+
+/* Keeps the failure's message while the rollback runs (which may log failures of its own). */
+static int roll_back(vfh_ctx *ctx, struct journal *j, size_t from, int err)
+{
+        char message[VFH_ERROR_MAX];
+
+        snprintf(message, sizeof(message), "%s", vfh_ctx_last_error(ctx));
+        if (replay_from(ctx, j, from) < 0)
+                vfh_logf(ctx, LOG_ERR,
+                         "rollback incomplete; journal %s keeps the rest for "
+                         "`vfiohookctl recover`",
+                         j->id);
+        return vfh_errorf(ctx, err, "%s", message);
+}
+
+/* ---- apply ---- */
+
+static bool device_binds(const struct plan_device *d)
+{
+        for (size_t i = 0; i < d->n_members; i++)
+                if (d->members[i].bind)
+                        return true;
+        return false;
+}
+
+static int load_drivers(vfh_ctx *ctx, const struct plan *plan)
+{
+        for (size_t i = 0; i < plan->n_devices; i++) {
+                int r;
+
+                if (!device_binds(&plan->devices[i]))
+                        continue;
+                r = group_prepare_driver(ctx, plan->devices[i].driver);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int detach_group(vfh_ctx *ctx, const struct plan_device *d, const struct vfh_config *cfg,
+                        struct journal *j)
+{
+        _cleanup_free_ struct pci_group *grp = malloc(sizeof(*grp));
+        struct pci_addr leave[GROUP_MAX_MEMBERS];
+        struct group_opts opts = {
+            .device = d->name, .driver = d->driver, .config = cfg, .owner_id = j->id};
+        int r;
+
+        if (!grp)
+                return vfh_errorf(ctx, ENOMEM, "%s: detach: out of memory", d->name);
+        for (size_t i = 0; i < d->n_members && i < GROUP_MAX_MEMBERS; i++)
+                if (d->members[i].by_libvirt &&
+                    pci_addr_parse(d->members[i].name, &leave[opts.n_leave]) >= 0)
+                        opts.n_leave++;
+        opts.leave = leave;
+        /* Re-read: an earlier device of this plan may have moved members of the same group. */
+        r = group_of_device(ctx, &d->addr, grp);
+        return r < 0 ? r : group_detach(ctx, grp, j, &opts);
+}
+
+static int apply_vf(vfh_ctx *ctx, const struct plan_device *d, struct journal *j)
+{
+        struct vf_settings saved;
+        struct journal_record *rec;
+        int r;
+
+        if (!d->is_vf || !d->vf_want.mask)
+                return 0;
+        r = vf_settings_prepare(ctx, &d->vf, &d->vf_want, &saved);
+        if (r < 0 || !saved.mask)
+                return r; /* already as wanted: a second prepare changes nothing */
+        rec = journal_append(j, VF_JOURNAL_TYPE);
+        if (!rec || vf_journal_fill(rec, &d->vf, &saved) < 0)
+                return vfh_errorf(ctx, ENOMEM, "%s: VF settings: journal: out of memory", d->name);
+        r = journal_intent(ctx, j, rec);
+        if (r >= 0)
+                r = vf_settings_apply(ctx, &d->vf, &d->vf_want, NULL);
+        if (r >= 0)
+                r = journal_done(ctx, j, &j->records[j->n_records - 1]);
+        return r;
+}
+
+static int apply_plan(vfh_ctx *ctx, const struct plan *plan, const struct vfh_config *cfg,
+                      struct journal *j)
+{
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < plan->n_devices; i++)
+                if (device_binds(&plan->devices[i]))
+                        r = detach_group(ctx, &plan->devices[i], cfg, j);
+        for (size_t i = 0; r >= 0 && i < plan->n_devices; i++)
+                r = apply_vf(ctx, &plan->devices[i], j);
+        for (size_t i = 0; r >= 0 && i < plan->n_mdevs; i++) {
+                const struct plan_mdev *m = &plan->mdevs[i];
+
+                if (!m->exists)
+                        r = mdev_create(ctx, j, m->uuid, m->parent, m->type);
+        }
+        return r;
+}
+
+static int load_or_new(vfh_ctx *ctx, const struct vfh_domain *dom, struct journal **ret)
+{
+        const char *id = plan_owner_id(dom);
+        int r = journal_load(ctx, id, ret);
+
+        if (r == -ENOENT)
+                r = journal_new(ctx, JOURNAL_OWNER_DOMAIN, id, dom->name ? dom->name : id, ret);
+        return r;
+}
+
+static int refused(vfh_ctx *ctx, const struct plan *plan)
+{
+        const struct plan_refusal *first = &plan->refusals[0];
+
+        if (plan->n_refusals == 1)
+                return vfh_errorf(ctx, EPERM, "%s", first->reason);
+        return vfh_errorf(ctx, EPERM,
+                          "%s (and %zu more refusal%s; `vfiohookctl plan --domain "
+                          "%s` lists them)",
+                          first->reason, plan->n_refusals - 1, plan->n_refusals == 2 ? "" : "s",
+                          plan->domain);
+}
+
+static int plan_and_apply(vfh_ctx *ctx, const struct vfh_domain *dom, const struct vfh_config *cfg,
+                          enum plan_phase phase)
+{
+        _cleanup_plan_ struct plan *plan = NULL;
+        _cleanup_journal_ struct journal *j = NULL;
+        size_t from;
+        int r;
+
+        r = plan_build(ctx, dom, cfg, phase, &plan);
+        if (r < 0)
+                return r;
+        if (plan->n_refusals)
+                return refused(ctx, plan);
+        if (!plan->n_devices && !plan->n_mdevs)
+                return 0;
+        r = load_drivers(ctx, plan);
+        if (r >= 0)
+                r = load_or_new(ctx, dom, &j);
+        if (r < 0)
+                return r;
+        from = j->n_records;
+        r = apply_plan(ctx, plan, cfg, j);
+        if (r < 0)
+                return roll_back(ctx, j, from, r);
+        vfh_info(ctx,
+                 "domain %s: %s: %zu device%s and %zu mdev%s in place (journal %s, %zu "
+                 "record%s)",
+                 plan->domain, plan_phase_name(phase), plan->n_devices,
+                 plan->n_devices == 1 ? "" : "s", plan->n_mdevs, plan->n_mdevs == 1 ? "" : "s",
+                 j->id, j->n_records, j->n_records == 1 ? "" : "s");
+        return 0;
+}
+
+int txn_apply(vfh_ctx *ctx, const struct vfh_domain *dom, const struct vfh_config *cfg,
+              enum plan_phase phase)
+{
+        int hold = -1, lock = -1, r;
+
+        r = journal_hold(ctx, plan_owner_id(dom), &hold);
+        if (r < 0)
+                return r;
+        r = journal_lock(ctx, &lock);
+        if (r >= 0) {
+                r = plan_and_apply(ctx, dom, cfg, phase);
+                journal_unlock(lock);
+        }
+        journal_unlock(hold);
+        return r;
+}
+
+int txn_release_owner(vfh_ctx *ctx, const char *owner_id)
+{
+        _cleanup_journal_ struct journal *j = NULL;
+        int hold = -1, lock = -1, r;
+
+        r = journal_hold(ctx, owner_id, &hold);
+        if (r < 0)
+                return r;
+        r = journal_lock(ctx, &lock);
+        if (r >= 0) {
+                r = journal_load(ctx, owner_id, &j);
+                if (r >= 0)
+                        r = txn_release(ctx, j);
+                else if (r == -ENOENT)
+                        r = 0; /* nothing of ours: a guest without passthrough, or done */
+                journal_unlock(lock);
+        }
+        journal_unlock(hold);
+        return r;
+}
+
+/* ---- reconnect ---- */
+
+static int check_bind(vfh_ctx *ctx, const struct journal *j, const struct journal_record *rec)
+{
+        const char *dev = journal_record_get(rec, "device");
+        const char *want = journal_record_get(rec, "new_driver");
+        char now[PCI_NAME_MAX];
+
+        if (rec->state != JOURNAL_DONE || !dev || !want)
+                return vfh_errorf(ctx, ESTALE,
+                                  "journal %s: record %u (bind%s%s) was never completed; the "
+                                  "guest may be missing a device",
+                                  j->id, rec->seq, dev ? " " : "", dev ? dev : "");
+        if (pci_dev_current_driver(ctx, dev, now, sizeof(now)) < 0)
+                now[0] = '\0';
+        if (strcmp(now, want) != 0)
+                return vfh_errorf(ctx, ESTALE,
+                                  "%s: journal %s says it is on %s, but the driver link shows %s",
+                                  dev, j->id, want, now[0] ? now : "no driver");
+        return 0;
+}
+
+int txn_check(vfh_ctx *ctx, const char *owner_id)
+{
+        _cleanup_journal_ struct journal *j = NULL;
+        int first_error = 0;
+        int r = journal_load(ctx, owner_id, &j);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < j->n_records; i++) {
+                if (strcmp(j->records[i].type, "bind") != 0)
+                        continue;
+                r = check_bind(ctx, j, &j->records[i]);
+                first_error = first_error ? first_error : r;
+        }
+        return first_error;
+}
