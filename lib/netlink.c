@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #include <netlink/attr.h>
 
+#include "fault.h"
 #include "netlink.h"
 
 #ifndef NETLINK_EXT_ACK
@@ -259,6 +261,19 @@ static int exchange_run(struct exchange *x, struct nl_msg *req)
         return 0;
 }
 
+/* For the fault report: which request the fault hit. */
+static const char *netlink_request_name(struct nl_msg *req)
+{
+        switch (nlmsg_hdr(req)->nlmsg_type) {
+        case RTM_GETLINK:
+                return "RTM_GETLINK";
+        case RTM_SETLINK:
+                return "RTM_SETLINK";
+        default:
+                return "netlink request";
+        }
+}
+
 int nl_seam_request(vfh_ctx *ctx, struct nl_msg *req, nl_reply_cb cb, void *userdata,
                     struct nl_report *report)
 {
@@ -276,6 +291,11 @@ int nl_seam_request(vfh_ctx *ctx, struct nl_msg *req, nl_reply_cb cb, void *user
 
         memset(x.report, 0, sizeof(*x.report));
         ctx->counters.netlink_calls++;
+        r = fault_before(FAULT_NETLINK, netlink_request_name(req));
+        if (r < 0) {
+                report_detail(x.report, "fault injected: %s", strerror(-r));
+                return r;
+        }
         x.transport = &sock;
 #ifdef VFH_TEST_BUILD
         if (test_transport)
@@ -288,5 +308,7 @@ int nl_seam_request(vfh_ctx *ctx, struct nl_msg *req, nl_reply_cb cb, void *user
                         return r;
                 }
         }
-        return exchange_run(&x, req);
+        r = exchange_run(&x, req);
+        fault_after(FAULT_NETLINK);
+        return r;
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "internal.h"
 
 static bool sysroot_is_host(const vfh_ctx *ctx)
@@ -186,7 +187,12 @@ int sysfs_write(vfh_ctx *ctx, const char *value, const char *fmt, ...)
         if (r < 0)
                 return r;
         ctx->counters.sysfs_writes++;
-        return write_path(ctx, value, path);
+        r = fault_before(FAULT_SYSFS_WRITE, path);
+        if (r < 0)
+                return r;
+        r = write_path(ctx, value, path);
+        fault_after(FAULT_SYSFS_WRITE);
+        return r;
 }
 
 /* The grandchild: does the write, reports its result through the pipe, and exits. */
@@ -257,6 +263,9 @@ int sysfs_write_deadline(vfh_ctx *ctx, unsigned int timeout_ms, const char *valu
         read_end = pipefd[0];
         write_end = pipefd[1];
         ctx->counters.sysfs_writes++;
+        r = fault_before(FAULT_SYSFS_WRITE, path);
+        if (r < 0)
+                return r;
         pid = fork();
         if (pid < 0)
                 return negative_errno();
@@ -265,7 +274,9 @@ int sysfs_write_deadline(vfh_ctx *ctx, unsigned int timeout_ms, const char *valu
         close(TAKE_FD(write_end));
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
-        return wait_for_report(read_end, timeout_ms);
+        r = wait_for_report(read_end, timeout_ms);
+        fault_after(FAULT_SYSFS_WRITE);
+        return r;
 }
 
 int sysfs_mkdir(vfh_ctx *ctx, unsigned int mode, const char *fmt, ...)
