@@ -11,6 +11,7 @@
 
 #include "mdev.h"
 #include "plan.h"
+#include "pool.h"
 
 #define DEFAULT_VFIO "vfio-pci"
 
@@ -159,7 +160,7 @@ static int config_pf_settings(struct planner *p, const struct vf_ref *vf, struct
 
 struct vf_sources {
         const struct vfh_vf_settings *domain; /* our metadata for the device, or NULL */
-        const struct vfh_network *network;    /* the pool it came from, when known */
+        const struct vfh_vf_settings *pool;   /* the pool's defaults, when it is a pool VF */
         bool libvirt_owns_mac_vlan;           /* an <interface>: libvirt sets MAC and VLAN */
 };
 
@@ -174,8 +175,8 @@ static int want_vf_settings(struct planner *p, struct plan_device *d, const stru
                 return refuse_with_error(p, d->name);
         if (d->vf_want.mask)
                 from = "[pf] config";
-        if (src->network && src->network->has_pool) {
-                vf_settings_from_meta(&src->network->pool.settings, &layer);
+        if (src->pool) {
+                vf_settings_from_meta(src->pool, &layer);
                 overlay(&d->vf_want, &layer);
                 from = layer.mask ? "pool metadata" : from;
         }
@@ -202,8 +203,8 @@ static bool wants_anything(const struct vf_sources *src)
 
         if (src->domain)
                 vf_settings_from_meta(src->domain, &s);
-        if (!s.mask && src->network && src->network->has_pool)
-                vf_settings_from_meta(&src->network->pool.settings, &s);
+        if (!s.mask && src->pool)
+                vf_settings_from_meta(src->pool, &s);
         return s.mask != 0;
 }
 
@@ -360,19 +361,36 @@ static int plan_hostdevs(struct planner *p)
         return 0;
 }
 
+/* At start libvirt no longer says which network a pool VF came from: the pools' own files
+ * do (lib/pool.c). */
+static const struct vfh_vf_settings *
+pool_defaults(struct planner *p, const struct vfh_interface *iface, struct vfh_vf_settings *buf)
+{
+        char network[256], addr[PCI_ADDR_STRLEN];
+
+        if (iface->network)
+                return iface->network->has_pool ? &iface->network->pool.settings : NULL;
+        if (pool_vf_settings(p->ctx, &iface->address, buf, network, sizeof(network)) < 0)
+                return NULL;
+        vfh_debug(p->ctx, "VF %s: pool defaults of network %s",
+                  pci_addr_format(&iface->address, addr), network);
+        return buf;
+}
+
 static int plan_interfaces(struct planner *p)
 {
         for (size_t i = 0; i < p->dom->n_interfaces; i++) {
                 const struct vfh_interface *iface = &p->dom->interfaces[i];
+                struct vfh_vf_settings pool;
                 struct vf_sources src = {
                     .domain = iface->meta ? &iface->meta->settings : NULL,
-                    .network = iface->network,
                     .libvirt_owns_mac_vlan = true,
                 };
                 int r;
 
                 if (iface->type != VFH_INTERFACE_HOSTDEV || !iface->has_address)
                         continue;
+                src.pool = pool_defaults(p, iface, &pool);
                 r = plan_pci(p, PLAN_SOURCE_INTERFACE, &iface->address,
                              vfh_interface_is_managed(iface), iface->driver_model, iface->line,
                              &src);

@@ -265,6 +265,13 @@ int txn_release_owner(vfh_ctx *ctx, const char *owner_id)
         return r;
 }
 
+bool txn_has_journal(vfh_ctx *ctx, const char *owner_id)
+{
+        if (!*owner_id || owner_id[0] == '.' || strchr(owner_id, '/'))
+                return false;
+        return sysfs_exists(ctx, "%s/%s.journal", ctx->run_dir, owner_id);
+}
+
 /* ---- reconnect ---- */
 
 static int check_bind(vfh_ctx *ctx, const struct journal *j, const struct journal_record *rec)

@@ -34,6 +34,10 @@ int txn_release(vfh_ctx *ctx, struct journal *j);
  * as saved, the mdev is gone); what failed stays in the journal. */
 int txn_release_owner(vfh_ctx *ctx, const char *owner_id);
 
+/* Whether the owner has a journal file (looked up without creating the run dir or a lock, so
+ * guests without passthrough leave no trace). */
+bool txn_has_journal(vfh_ctx *ctx, const char *owner_id);
+
 /* reconnect/begin: 0 when the journal's devices are where it says (every done bind on its
  * VFIO driver); else -ESTALE with what differs as the context's error. Changes nothing. */
 int txn_check(vfh_ctx *ctx, const char *owner_id);
