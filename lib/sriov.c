@@ -7,6 +7,7 @@
  * the device out from under it, so that is refused first.
  */
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,11 +125,15 @@ int sriov_check_unassigned(vfh_ctx *ctx, const struct pci_addr *pf, const char *
 
 static int write_numvfs(vfh_ctx *ctx, const char *pf, unsigned int n)
 {
+        unsigned int timeout_ms;
         char value[16];
         int r;
 
         snprintf(value, sizeof(value), "%u", n);
-        r = sysfs_write_deadline(ctx, ctx->timeout_ms, value, DEV "/sriov_numvfs", pf);
+        /* The write returns once every new VF was probed by its driver: one budget each. */
+        timeout_ms =
+            ctx->timeout_ms * (n + 1ull) > UINT_MAX ? UINT_MAX : ctx->timeout_ms * (n + 1u);
+        r = sysfs_write_deadline(ctx, timeout_ms, value, DEV "/sriov_numvfs", pf);
         if (r == -ENOENT || r == -EOPNOTSUPP)
                 return vfh_errorf(ctx, r,
                                   "PF %s: writing %u to sriov_numvfs: its driver does not "
@@ -139,7 +144,7 @@ static int write_numvfs(vfh_ctx *ctx, const char *pf, unsigned int n)
                 return vfh_errorf(ctx, r,
                                   "PF %s: writing %u to sriov_numvfs did not finish within %u "
                                   "ms; check `dmesg` for the PF driver",
-                                  pf, n, ctx->timeout_ms);
+                                  pf, n, timeout_ms);
         if (r < 0)
                 return vfh_errorf(ctx, r, "PF %s: writing %u to sriov_numvfs: %s; check `dmesg`",
                                   pf, n, strerror(-r));

@@ -13,167 +13,10 @@
 #include <unistd.h>
 
 #include "journal.h"
-#include "kmodel.h"
 #include "sriov.h"
-#include "support.h"
+#include "sriov_model.h"
 
 #ifdef VFH_TEST_BUILD
-
-#define PF     "0000:01:00.0"
-#define PF_DIR "sys/devices/pci0000:00/0000:00:01.0/" PF
-
-static void vf_name(unsigned int i, char *buf, size_t size)
-{
-        snprintf(buf, size, "0000:01:10.%u", i);
-}
-
-static unsigned int count_vfs(const char *root)
-{
-        char path[PATH_MAX];
-        unsigned int n = 0;
-
-        for (;; n++) {
-                snprintf(path, sizeof(path), "%s/" PF_DIR "/virtfn%u", root, n);
-                if (access(path, F_OK) != 0)
-                        return n;
-        }
-}
-
-static void add_vf(const char *root, unsigned int i)
-{
-        char name[PCI_ADDR_STRLEN], rel[PATH_MAX], target[64];
-        struct kdev vf = {.parent = "pci0000:00/0000:00:01.0",
-                          .vendor = 0x8086,
-                          .device = 0x10ca,
-                          .class = 0x020000,
-                          .group = 20 + (int)i,
-                          .driver = "igbvf"};
-
-        vf_name(i, name, sizeof(name));
-        vf.name = name;
-        kmodel_add_device(root, &vf);
-        snprintf(rel, sizeof(rel), PF_DIR "/virtfn%u", i);
-        snprintf(target, sizeof(target), "../%s", name);
-        test_symlink(root, rel, target);
-        snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/0000:00:01.0/%s/physfn", name);
-        test_symlink(root, rel, "../" PF);
-}
-
-static void remove_vf(const char *root, unsigned int i)
-{
-        char path[PATH_MAX], name[PCI_ADDR_STRLEN];
-
-        vf_name(i, name, sizeof(name));
-        snprintf(path, sizeof(path), "%s/" PF_DIR "/virtfn%u", root, i);
-        unlink(path);
-        snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s", root, name);
-        unlink(path);
-        snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/igbvf/%s", root, name);
-        unlink(path);
-}
-
-static void log_write(const char *root, const char *value)
-{
-        char path[PATH_MAX];
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/numvfs.log", root);
-        f = fopen(path, "a");
-        if (f) {
-                fprintf(f, "%s ", value);
-                fclose(f);
-        }
-}
-
-/* The errno the driver answers for a write of this value, from ROOT/fail ("4 5" = EIO on 4). */
-static int injected(const char *root, unsigned int want)
-{
-        char path[PATH_MAX];
-        unsigned int value;
-        int err = 0;
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/fail", root);
-        f = fopen(path, "r");
-        if (!f)
-                return 0;
-        if (fscanf(f, "%u %d", &value, &err) != 2 || value != want)
-                err = 0;
-        fclose(f);
-        return err;
-}
-
-static int sriov_model(const char *root, const char *path, const char *value)
-{
-        unsigned int cur = count_vfs(root), want = (unsigned int)strtoul(value, NULL, 10);
-        int err = injected(root, want);
-        size_t len = strlen(path);
-
-        if (len < 13 || strcmp(path + len - 13, "/sriov_numvfs") != 0)
-                return kmodel_write(root, path, value);
-        log_write(root, value);
-        if (!err && cur && want && want != cur)
-                err = EBUSY;
-        if (!err && want > 7)
-                err = ERANGE;
-        if (err) {
-                test_write_file(root, PF_DIR "/sriov_numvfs", "%u\n", cur);
-                return -err;
-        }
-        for (unsigned int i = 0; i < cur; i++)
-                remove_vf(root, i);
-        for (unsigned int i = 0; i < want; i++)
-                add_vf(root, i);
-        return 0;
-}
-
-static vfh_ctx *setup(const char **rootp)
-{
-        const char *root = test_tmpdir();
-        struct kdev pf = {.name = PF,
-                          .parent = "pci0000:00/0000:00:01.0",
-                          .vendor = 0x8086,
-                          .device = 0x10c9,
-                          .class = 0x020000,
-                          .group = 10,
-                          .driver = "igb"};
-        vfh_ctx *ctx = NULL;
-
-        kmodel_add_driver(root, "igb", "8086:10c9");
-        kmodel_add_driver(root, "igbvf", "8086:10ca");
-        kmodel_add_vfio(root);
-        kmodel_add_device(root, &pf);
-        kmodel_add_netdev(root, &pf, "eth1");
-        test_symlink(root, PF_DIR "/net/eth1/device", "../../../" PF);
-        test_write_file(root, PF_DIR "/sriov_totalvfs", "7\n");
-        test_write_file(root, PF_DIR "/sriov_numvfs", "0\n");
-        sysfs_set_write_hook(sriov_model);
-        test_mkdir(root, "run");
-        if (vfh_ctx_new(&ctx) < 0 || vfh_ctx_set_sysroot(ctx, root) < 0 ||
-            vfh_ctx_set_run_dir(ctx, "/run/vfiohook") < 0)
-                abort();
-        *rootp = root;
-        return ctx;
-}
-
-static char *read_log(const char *root)
-{
-        static char buf[256];
-        char path[PATH_MAX];
-        FILE *f;
-        size_t n = 0;
-
-        snprintf(path, sizeof(path), "%s/numvfs.log", root);
-        f = fopen(path, "r");
-        if (f) {
-                n = fread(buf, 1, sizeof(buf) - 1, f);
-                fclose(f);
-        }
-        buf[n] = '\0';
-        if (f)
-                unlink(path);
-        return buf;
-}
 
 static struct pci_addr pf_addr(void)
 {
@@ -194,7 +37,7 @@ static void bind_vfio(vfh_ctx *ctx, const char *vf)
 TEST(resolve_pf_by_netdev_or_address)
 {
         const char *root;
-        vfh_ctx *ctx = setup(&root);
+        vfh_ctx *ctx = model_setup(&root);
         struct pci_addr a;
         char buf[PCI_ADDR_STRLEN];
 
@@ -211,14 +54,14 @@ TEST(resolve_pf_by_netdev_or_address)
 TEST(from_zero_is_one_write_and_journaled)
 {
         const char *root;
-        vfh_ctx *ctx = setup(&root);
+        vfh_ctx *ctx = model_setup(&root);
         _cleanup_journal_ struct journal *j = NULL, *loaded = NULL;
         struct pci_addr pf = pf_addr();
         unsigned int num, total;
 
         CHECK_INT(journal_new(ctx, JOURNAL_OWNER_NETWORK, "net-1", "pool", &j), 0);
         CHECK_INT(sriov_set_numvfs(ctx, &pf, 4, j), 0);
-        CHECK_STR(read_log(root), "4 ");
+        CHECK_STR(model_log(root), "4 ");
         CHECK_INT(count_vfs(root), 4);
         CHECK_INT(sriov_read(ctx, &pf, &num, &total), 0);
         CHECK_INT(num, 4);
@@ -234,11 +77,11 @@ TEST(from_zero_is_one_write_and_journaled)
         }
         /* Same count again: nothing written, nothing journaled. */
         CHECK_INT(sriov_set_numvfs(ctx, &pf, 4, j), 0);
-        CHECK_STR(read_log(root), "");
+        CHECK_STR(model_log(root), "");
         CHECK_INT(j->n_records, 1);
         /* Undo: back to 0. */
         CHECK_INT(sriov_journal_restore(ctx, &j->records[0], j->id), 0);
-        CHECK_STR(read_log(root), "0 ");
+        CHECK_STR(model_log(root), "0 ");
         CHECK_INT(count_vfs(root), 0);
         vfh_ctx_unref(ctx);
 }
@@ -246,13 +89,13 @@ TEST(from_zero_is_one_write_and_journaled)
 TEST(between_two_counts_goes_through_zero)
 {
         const char *root;
-        vfh_ctx *ctx = setup(&root);
+        vfh_ctx *ctx = model_setup(&root);
         struct pci_addr pf = pf_addr();
 
         CHECK_INT(sriov_set_numvfs(ctx, &pf, 2, NULL), 0);
-        read_log(root);
+        model_log(root);
         CHECK_INT(sriov_set_numvfs(ctx, &pf, 5, NULL), 0);
-        CHECK_STR(read_log(root), "0 5 ");
+        CHECK_STR(model_log(root), "0 5 ");
         CHECK_INT(count_vfs(root), 5);
         vfh_ctx_unref(ctx);
 }
@@ -260,27 +103,27 @@ TEST(between_two_counts_goes_through_zero)
 TEST(refuses_more_than_totalvfs_before_writing)
 {
         const char *root;
-        vfh_ctx *ctx = setup(&root);
+        vfh_ctx *ctx = model_setup(&root);
         struct pci_addr pf = pf_addr();
 
         CHECK_INT(sriov_set_numvfs(ctx, &pf, 8, NULL), -EINVAL);
         CHECK_CONTAINS(vfh_ctx_last_error(ctx), "at most 7");
-        CHECK_STR(read_log(root), "");
+        CHECK_STR(model_log(root), "");
         vfh_ctx_unref(ctx);
 }
 
 TEST(refuses_while_a_vf_is_on_vfio)
 {
         const char *root;
-        vfh_ctx *ctx = setup(&root);
+        vfh_ctx *ctx = model_setup(&root);
         struct pci_addr pf = pf_addr();
 
         CHECK_INT(sriov_set_numvfs(ctx, &pf, 3, NULL), 0);
         bind_vfio(ctx, "0000:01:10.1");
-        read_log(root);
+        model_log(root);
         CHECK_INT(sriov_set_numvfs(ctx, &pf, 0, NULL), -EBUSY);
         CHECK_CONTAINS(vfh_ctx_last_error(ctx), "0000:01:10.1 is bound to vfio-pci");
-        CHECK_STR(read_log(root), "");
+        CHECK_STR(model_log(root), "");
         CHECK_INT(count_vfs(root), 3);
         vfh_ctx_unref(ctx);
 }
@@ -288,7 +131,7 @@ TEST(refuses_while_a_vf_is_on_vfio)
 TEST(refuses_while_a_running_owner_claims_a_vf)
 {
         const char *root;
-        vfh_ctx *ctx = setup(&root);
+        vfh_ctx *ctx = model_setup(&root);
         _cleanup_journal_ struct journal *cli = NULL;
         struct journal_record *rec;
         struct pci_addr pf = pf_addr();
@@ -299,30 +142,30 @@ TEST(refuses_while_a_running_owner_claims_a_vf)
         CHECK_INT(journal_record_set(rec, "device", "0000:01:10.0"), 0);
         CHECK_INT(journal_record_set(rec, "spoofchk", "on"), 0);
         CHECK_INT(journal_done(ctx, cli, rec), 0);
-        read_log(root);
+        model_log(root);
         CHECK_INT(sriov_set_numvfs(ctx, &pf, 4, NULL), -EBUSY);
         CHECK_CONTAINS(vfh_ctx_last_error(ctx), "0000:01:10.0 is in use by cli");
-        CHECK_STR(read_log(root), "");
+        CHECK_STR(model_log(root), "");
         /* The claimant itself may change it. */
         CHECK_INT(sriov_set_numvfs(ctx, &pf, 4, cli), 0);
-        CHECK_STR(read_log(root), "0 4 ");
+        CHECK_STR(model_log(root), "0 4 ");
         vfh_ctx_unref(ctx);
 }
 
 TEST(driver_failure_puts_the_old_count_back)
 {
         const char *root;
-        vfh_ctx *ctx = setup(&root);
+        vfh_ctx *ctx = model_setup(&root);
         _cleanup_journal_ struct journal *j = NULL, *loaded = NULL;
         struct pci_addr pf = pf_addr();
 
         CHECK_INT(sriov_set_numvfs(ctx, &pf, 2, NULL), 0);
-        read_log(root);
+        model_log(root);
         test_write_file(root, "fail", "4 %d\n", ENOMEM);
         CHECK_INT(journal_new(ctx, JOURNAL_OWNER_NETWORK, "net-2", "pool", &j), 0);
         CHECK_INT(sriov_set_numvfs(ctx, &pf, 4, j), -ENOMEM);
         CHECK_CONTAINS(vfh_ctx_last_error(ctx), "writing 4 to sriov_numvfs");
-        CHECK_STR(read_log(root), "0 4 2 ");
+        CHECK_STR(model_log(root), "0 4 2 ");
         CHECK_INT(count_vfs(root), 2);
         CHECK_INT(j->n_records, 0);
         CHECK_INT(journal_load(ctx, "net-2", &loaded), -ENOENT);
@@ -332,7 +175,7 @@ TEST(driver_failure_puts_the_old_count_back)
 TEST(not_an_sriov_pf)
 {
         const char *root;
-        vfh_ctx *ctx = setup(&root);
+        vfh_ctx *ctx = model_setup(&root);
         struct pci_addr a;
         unsigned int n, t;
 
