@@ -61,6 +61,15 @@ const char *doctor_status_name(enum doctor_status status); /* "ok", "info", "war
 /* "libvirtd (libvirt) 9.0.0" → 9, 0; -EINVAL when the text holds no version. */
 int doctor_parse_libvirt_version(const char *text, unsigned int *major, unsigned int *minor);
 
+/* A device on a VFIO driver, and who accounts for it: a journal's owner or a running libvirt
+ * domain (its status file under /run/libvirt/qemu). held_by is "" when nobody does. */
+struct doctor_vfio_dev {
+        char address[16];
+        char driver[64];
+        char held_by[320]; /* "the journal of domain 'g1'", "libvirt domain 'g2'" */
+};
+int doctor_vfio_devices(vfh_ctx *ctx, struct doctor_vfio_dev **ret, size_t *n);
+
 /* ---- between the doctor_*.c files ---- */
 
 /* Appends an item; the message and fix are printf formats (fix may be NULL). Out of memory

@@ -301,34 +301,6 @@ static int claims_from_libvirt(vfh_ctx *ctx, struct claims *c)
         return 0;
 }
 
-static void check_uncovered(vfh_ctx *ctx, const struct claims *c, struct doctor_report *report)
-{
-        _cleanup_free_ struct pci_addr *all = NULL;
-        size_t n = 0;
-
-        if (pci_list_all(ctx, &all, &n) < 0)
-                return;
-        for (size_t i = 0; i < n; i++) {
-                struct pci_dev d;
-                const char *owner;
-
-                if (pci_dev_load(ctx, &all[i], &d) < 0 || !is_vfio_driver(d.driver))
-                        continue;
-                owner = claims_find(c, d.name);
-                if (owner)
-                        doctor_add(report, "vfio_devices", d.name, DOCTOR_OK, NULL,
-                                   "on %s, held by %s", d.driver, owner);
-                else
-                        doctor_add(report, "vfio_devices", d.name, DOCTOR_WARN,
-                                   "if nothing uses it: echo > driver_override, unbind it from "
-                                   "vfio-pci and write it to /sys/bus/pci/drivers_probe",
-                                   "on %s, but no vfiohook journal and no running libvirt domain "
-                                   "accounts for it (hot-attached, <teaming> failover, or left "
-                                   "by hand); vfiohook will not restore it",
-                                   d.driver);
-        }
-}
-
 /* ---- journals ---- */
 
 static int claims_from_journal(const struct journal *j, struct claims *c)
@@ -365,7 +337,7 @@ static void report_journal(vfh_ctx *ctx, const struct journal *j, struct doctor_
                    kind, j->name, j->n_records);
 }
 
-static int check_journals(vfh_ctx *ctx, struct claims *c, struct doctor_report *report)
+static int check_journals(vfh_ctx *ctx, struct doctor_report *report)
 {
         char **ids = NULL;
         int r;
@@ -399,10 +371,91 @@ static int check_journals(vfh_ctx *ctx, struct claims *c, struct doctor_report *
                         continue;
                 }
                 report_journal(ctx, j, report);
-                r = claims_from_journal(j, c);
         }
         journal_ids_free(ids);
         return r;
+}
+
+/* Claims of every journal that can be read (doctor reports the others). */
+static int claims_from_journals(vfh_ctx *ctx, struct claims *c)
+{
+        char **ids = NULL;
+        int r = 0;
+
+        if (!sysfs_exists(ctx, "%s", vfh_ctx_get_run_dir(ctx)) || journal_list_ids(ctx, &ids) < 0)
+                return 0;
+        for (char **id = ids; *id && r >= 0; id++) {
+                _cleanup_journal_ struct journal *j = NULL;
+
+                if (journal_load(ctx, *id, &j) == 0)
+                        r = claims_from_journal(j, c);
+        }
+        journal_ids_free(ids);
+        return r;
+}
+
+int doctor_vfio_devices(vfh_ctx *ctx, struct doctor_vfio_dev **ret, size_t *n_ret)
+{
+        _cleanup_free_ struct pci_addr *all = NULL;
+        _cleanup_free_ struct doctor_vfio_dev *devs = NULL;
+        struct claims c = {0};
+        size_t n = 0, count = 0;
+        int r = claims_from_journals(ctx, &c);
+
+        if (r >= 0)
+                r = claims_from_libvirt(ctx, &c);
+        if (r >= 0 && pci_list_all(ctx, &all, &n) < 0)
+                n = 0;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                struct doctor_vfio_dev *grown;
+                struct pci_dev d;
+                const char *owner;
+
+                if (pci_dev_load(ctx, &all[i], &d) < 0 || !is_vfio_driver(d.driver))
+                        continue;
+                grown = realloc(devs, (count + 1) * sizeof(*devs));
+                if (!grown) {
+                        r = -ENOMEM;
+                        break;
+                }
+                devs = grown;
+                owner = claims_find(&c, d.name);
+                snprintf(devs[count].address, sizeof(devs[count].address), "%s", d.name);
+                snprintf(devs[count].driver, sizeof(devs[count].driver), "%s", d.driver);
+                snprintf(devs[count].held_by, sizeof(devs[count].held_by), "%s",
+                         owner ? owner : "");
+                count++;
+        }
+        claims_clear(&c);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(devs);
+        *n_ret = count;
+        return 0;
+}
+
+static void check_vfio_devices(vfh_ctx *ctx, struct doctor_report *report)
+{
+        _cleanup_free_ struct doctor_vfio_dev *devs = NULL;
+        size_t n = 0;
+
+        if (doctor_vfio_devices(ctx, &devs, &n) < 0) {
+                report->error = -ENOMEM;
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (devs[i].held_by[0])
+                        doctor_add(report, "vfio_devices", devs[i].address, DOCTOR_OK, NULL,
+                                   "on %s, held by %s", devs[i].driver, devs[i].held_by);
+                else
+                        doctor_add(report, "vfio_devices", devs[i].address, DOCTOR_WARN,
+                                   "if nothing uses it: echo > driver_override, unbind it from "
+                                   "vfio-pci and write it to /sys/bus/pci/drivers_probe",
+                                   "on %s, but no vfiohook journal and no running libvirt domain "
+                                   "accounts for it (hot-attached, <teaming> failover, or left "
+                                   "by hand); vfiohook will not restore it",
+                                   devs[i].driver);
+        }
 }
 
 void doctor_check_devices(vfh_ctx *ctx, const struct doctor_opts *opts,
@@ -414,11 +467,6 @@ void doctor_check_devices(vfh_ctx *ctx, const struct doctor_opts *opts,
 
 void doctor_check_journals(vfh_ctx *ctx, struct doctor_report *report)
 {
-        struct claims c = {0};
-
-        if (check_journals(ctx, &c, report) < 0 || claims_from_libvirt(ctx, &c) < 0)
-                report->error = -ENOMEM;
-        else
-                check_uncovered(ctx, &c, report);
-        claims_clear(&c);
+        check_journals(ctx, report);
+        check_vfio_devices(ctx, report);
 }

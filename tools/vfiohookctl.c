@@ -14,6 +14,8 @@
 static const struct cli_command commands[] = {
     {"parse", cmd_parse, "--xml FILE [--network-dir DIR]... [--no-network-lookup] [--json]",
      "print the model vfiohook reads from a libvirt XML document"},
+    {"plan", cmd_plan, "(--xml FILE | --domain NAME) [--json]",
+     "dry run of the qemu hook: devices, driver changes, VF settings, mdevs, refusals"},
     {"list", cmd_list, "[--json]", "IOMMU groups, their devices and drivers, and /dev/vfio users"},
     {"check", cmd_check, "BDF [--driver MODEL] [--json]",
      "whether the device's IOMMU group could be detached, and why not"},
@@ -24,6 +26,10 @@ static const struct cli_command commands[] = {
      "show or set SR-IOV VF settings (ip-link key names)"},
     {"doctor", cmd_doctor, "[--json]",
      "check the host for passthrough and vfiohook: a verdict and a fix per problem"},
+    {"status", cmd_status, "[--json]",
+     "which domain or network holds which groups, VFs and settings, from the journals"},
+    {"recover", cmd_recover, "[--domain NAME] [--dry-run]",
+     "undo the journals of domains and networks that are no longer running"},
     {},
 };
 

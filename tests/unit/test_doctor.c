@@ -333,3 +333,49 @@ TEST(cli_text_json_and_exit_status)
         CHECK_INT(run(root, "doctor", out, sizeof(out)), 1);
         CHECK_CONTAINS(out, "[fail] kernel_cmdline /proc/cmdline: ");
 }
+
+TEST(status_shows_owners_and_unaccounted_devices)
+{
+        const char *root = healthy();
+        static char out[256 * 1024];
+
+        CHECK_INT(run(root, "status", out, sizeof(out)), 0);
+        CHECK_CONTAINS(out, "domain gone (" UUID_GONE "): NOT RUNNING, run `vfiohookctl "
+                            "recover`, 1 record\n"
+                            "  group 20: 0000:01:10.0 igbvf -> vfio-pci\n");
+        CHECK_CONTAINS(out, "accounts for it:\n  0000:06:00.0 (vfio-pci)\n");
+        CHECK_INT(run(root, "status --json", out, sizeof(out)), 0);
+        CHECK_CONTAINS(out, "\"kind\": \"status\"");
+        CHECK_CONTAINS(out, "\"name\": \"gone\",\n      \"running\": false,");
+        CHECK_CONTAINS(out, "\"type\": \"bind\",\n          \"state\": \"done\",\n"
+                            "          \"fields\": {\n            \"device\": \"0000:01:10.0\"");
+        CHECK_CONTAINS(out, "\"address\": \"0000:06:00.0\",\n      \"driver\": \"vfio-pci\",\n"
+                            "      \"held_by\": null");
+        CHECK_CONTAINS(out, "\"held_by\": \"libvirt domain 'guest1'\"");
+}
+
+/* The replay itself is proven on a real kernel (tests/vm/t-cli-recover.sh); here: what is
+ * chosen, and that --dry-run and refusals change nothing. */
+TEST(recover_chooses_only_stopped_owners)
+{
+        const char *root = healthy();
+        static char out[256 * 1024];
+        char path[PATH_MAX];
+        char *log;
+
+        CHECK_INT(run(root, "recover --dry-run", out, sizeof(out)), 0);
+        CHECK_CONTAINS(out, "domain gone (" UUID_GONE "): would undo 1 record, newest first:\n"
+                            "  record 1 bind done device=0000:01:10.0 group=20 driver=igbvf ");
+        CHECK_INT(run(root, "recover --domain guest1", out, sizeof(out)), 1);
+        CHECK_INT(run(root, "recover --domain", out, sizeof(out)), 2);
+        test_write_file(root, "run/libvirt/qemu/gone.pid", "4242\n");
+        test_write_file(root, "proc/4242/comm", "qemu-system-x86\n");
+        CHECK_INT(run(root, "recover --domain gone", out, sizeof(out)), 1);
+        CHECK_INT(run(root, "recover", out, sizeof(out)), 0);
+        CHECK_CONTAINS(out, "nothing to recover in /run/vfiohook");
+        log = kmodel_log(root);
+        CHECK_STR(log, "");
+        free(log);
+        snprintf(path, sizeof(path), "%s/run/vfiohook/" UUID_GONE ".journal", root);
+        CHECK(access(path, F_OK) == 0);
+}
