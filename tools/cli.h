@@ -47,6 +47,7 @@ int cmd_reattach(struct cli *cli, int argc, char **argv);
 int cmd_doctor(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_recover(struct cli *cli, int argc, char **argv);
+int cmd_sriov(struct cli *cli, int argc, char **argv);
 
 /* Shared by the commands that apply the host policy (tools/cmd_check.c). */
 struct vfh_config;

@@ -22,6 +22,8 @@ static const struct cli_command commands[] = {
     {"vf", cmd_vf,
      "show PF [--json] | set {PF N|VF-ADDRESS} {key=value... [--save FILE]|--restore FILE}",
      "show or set SR-IOV VF settings (ip-link key names)"},
+    {"sriov", cmd_sriov, "PF [N] [--json]",
+     "show or safely set the number of VFs of an SR-IOV PF (netdev name or address)"},
     {"doctor", cmd_doctor, "[--json]",
      "check the host for passthrough and vfiohook: a verdict and a fix per problem"},
     {"status", cmd_status, "[--json]",

@@ -51,6 +51,8 @@ static void add_devices(const char *root)
         kmodel_add_device(root, &stray);
         kmodel_add_device(root, &libvirts);
         kmodel_add_netdev(root, &igb, "eth1");
+        test_symlink(root, "sys/devices/pci0000:00/0000:00:04.0/0000:01:00.0/net/eth1/device",
+                     "../../../0000:01:00.0");
         test_write_file(root, "sys/bus/pci/devices/0000:01:00.0/sriov_totalvfs", "7\n");
         test_write_file(root, "sys/bus/pci/devices/0000:01:00.0/sriov_numvfs", "1\n");
         test_symlink(root, "sys/bus/pci/devices/0000:01:00.0/virtfn0", "../0000:01:10.0");
@@ -378,4 +380,23 @@ TEST(recover_chooses_only_stopped_owners)
         free(log);
         snprintf(path, sizeof(path), "%s/run/vfiohook/" UUID_GONE ".journal", root);
         CHECK(access(path, F_OK) == 0);
+}
+
+/* Setting the count is proven against the kernel (tests/vm/t-cli-sriov.sh) and the library
+ * against a model (test_sriov); here: the CLI's reading, JSON and argument checks. */
+TEST(sriov_cli_shows_and_checks_arguments)
+{
+        const char *root = healthy();
+        static char out[65536];
+
+        CHECK_INT(run(root, "sriov eth1", out, sizeof(out)), 0);
+        CHECK_STR(out, "eth1 (0000:01:00.0): 1 of 7 VFs\n");
+        CHECK_INT(run(root, "sriov 01:00.0 --json", out, sizeof(out)), 0);
+        CHECK_CONTAINS(out, "\"kind\": \"sriov\",\n  \"pf\": \"01:00.0\",\n  \"address\": "
+                            "\"0000:01:00.0\",\n  \"numvfs\": 1,\n  \"totalvfs\": 7\n}");
+        CHECK_INT(run(root, "sriov eth1 -3", out, sizeof(out)), 2);
+        CHECK_INT(run(root, "sriov eth1 3 4", out, sizeof(out)), 2);
+        CHECK_INT(run(root, "sriov", out, sizeof(out)), 2);
+        CHECK_INT(run(root, "sriov nosuch0", out, sizeof(out)), 1);
+        CHECK_INT(run(root, "sriov 0000:03:00.0", out, sizeof(out)), 1);
 }
