@@ -39,6 +39,7 @@ bool cli_wants_help(const char *command, int argc, char **argv);
 
 /* The commands, one file each (tools/cmd_NAME.c). */
 int cmd_parse(struct cli *cli, int argc, char **argv);
+int cmd_plan(struct cli *cli, int argc, char **argv);
 int cmd_vf(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);

@@ -14,6 +14,8 @@
 static const struct cli_command commands[] = {
     {"parse", cmd_parse, "--xml FILE [--network-dir DIR]... [--no-network-lookup] [--json]",
      "print the model vfiohook reads from a libvirt XML document"},
+    {"plan", cmd_plan, "(--xml FILE | --domain NAME) [--json]",
+     "dry run of the qemu hook: devices, driver changes, VF settings, mdevs, refusals"},
     {"list", cmd_list, "[--json]", "IOMMU groups, their devices and drivers, and /dev/vfio users"},
     {"check", cmd_check, "BDF [--driver MODEL] [--json]",
      "whether the device's IOMMU group could be detached, and why not"},
