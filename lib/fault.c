@@ -137,6 +137,13 @@ static void load(void)
         }
 }
 
+/* At start-up, so that a process which never reaches a seam still reports its zero counts. */
+__attribute__((constructor)) static void load_at_start(void)
+{
+        if (getenv("VFH_FAULT") || getenv("VFH_FAULT_REPORT"))
+                load();
+}
+
 static bool is_target(enum fault_seam seam)
 {
         if (fault.action == FAULT_NONE || fault.action == FAULT_INVALID)
