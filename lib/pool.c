@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "journal.h"
+#include "pci.h"
 #include "pool.h"
 #include "sriov.h"
 #include "vf.h"
@@ -173,13 +174,41 @@ enum numvfs_undo {
         NUMVFS_RESTORE, /* set the original count back */
 };
 
+/* A VF on a VFIO driver belongs to a guest right now: the pool leaves its settings alone,
+ * and the guest's own hook journal restores what it changed there. */
+static bool vf_assigned(vfh_ctx *ctx, const struct vf_ref *ref, char *driver, size_t size)
+{
+        char name[PCI_ADDR_STRLEN];
+
+        return ref->has_addr &&
+               pci_dev_current_driver(ctx, pci_addr_format(&ref->addr, name), driver, size) >= 0 &&
+               strstr(driver, "vfio") != NULL;
+}
+
+static int restore_vf(vfh_ctx *ctx, const struct journal *j, const struct journal_record *rec)
+{
+        char driver[PCI_NAME_MAX], desc[128];
+        struct vf_settings saved;
+        struct vf_ref ref;
+        int r = vf_journal_read(ctx, rec, &ref, &saved);
+
+        if (r < 0)
+                return r;
+        if (vf_assigned(ctx, &ref, driver, sizeof(driver)))
+                return vfh_errorf(ctx, EBUSY,
+                                  "network %s: %s is on %s (a guest has it): its pool settings "
+                                  "stay; run `vfiohookctl recover` after the guest stops",
+                                  j->name, vf_ref_format(&ref, desc, sizeof(desc)), driver);
+        return vf_settings_restore(ctx, &ref, &saved);
+}
+
 static int undo_record(vfh_ctx *ctx, struct journal *j, size_t i, enum numvfs_undo numvfs)
 {
         const struct journal_record *rec = &j->records[i];
         int r;
 
         if (strcmp(rec->type, VF_JOURNAL_TYPE) == 0)
-                r = vf_journal_restore(ctx, rec);
+                r = restore_vf(ctx, j, rec);
         else if (strcmp(rec->type, SRIOV_JOURNAL_TYPE) == 0 && numvfs == NUMVFS_KEEP)
                 return 0;
         else if (strcmp(rec->type, SRIOV_JOURNAL_TYPE) == 0 && numvfs == NUMVFS_RESTORE)
@@ -273,8 +302,14 @@ static int apply_vf_default(vfh_ctx *ctx, struct journal *j, const struct pool_p
         struct vf_settings saved;
         struct vf_ref ref, named;
         struct journal_record *rec;
+        char driver[PCI_NAME_MAX], desc[128];
         int r = vf_ref_from_netdev(ctx, pf->netdev, index, &ref);
 
+        if (r >= 0 && vf_assigned(ctx, &ref, driver, sizeof(driver))) {
+                vfh_warn(ctx, "network %s: %s is on %s (a guest has it): pool settings not applied",
+                         j->name, vf_ref_format(&ref, desc, sizeof(desc)), driver);
+                return 0;
+        }
         if (r >= 0)
                 r = vf_settings_prepare(ctx, &ref, want, &saved);
         if (r < 0 || saved.mask == 0)
@@ -338,12 +373,13 @@ static int start_locked(vfh_ctx *ctx, const struct vfh_network *net, struct jour
         if (r < 0)
                 return r;
         /* A journal left by a run whose `stopped` never came: its VF defaults go back first
-         * (they are set again below); VFs it created stay ours. */
+         * (they are set again below); VFs it created stay ours. What cannot be undone now (a
+         * guest holds the VF) stays in the journal for the next stop. */
         if (j->n_records) {
                 vfh_warn(ctx, "network %s: undoing the journal of an earlier run", net->name);
-                r = undo_journal(ctx, j, NUMVFS_KEEP);
-                if (r < 0)
-                        return r;
+                if (undo_journal(ctx, j, NUMVFS_KEEP) < 0)
+                        vfh_warn(ctx, "network %s: kept %zu record(s) of the earlier run",
+                                 net->name, j->n_records);
         }
         for (size_t i = 0; r >= 0 && i < net->n_pf_devs; i++)
                 r = provision_pf(ctx, net, j, &pfs[i]);

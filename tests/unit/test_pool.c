@@ -329,6 +329,87 @@ TEST(networks_without_our_metadata_are_left_alone)
         stop(ctx);
 }
 
+static void bind_vfio(vfh_ctx *ctx, const char *vf)
+{
+        CHECK_INT(sysfs_write(ctx, "vfio-pci", "/sys/bus/pci/devices/%s/driver_override", vf), 0);
+        CHECK_INT(sysfs_write(ctx, vf, "/sys/bus/pci/drivers/igbvf/unbind"), 0);
+        CHECK_INT(sysfs_write(ctx, vf, "/sys/bus/pci/drivers_probe"), 0);
+}
+
+static void unbind_vfio(vfh_ctx *ctx, const char *vf)
+{
+        CHECK_INT(sysfs_write(ctx, "\n", "/sys/bus/pci/devices/%s/driver_override", vf), 0);
+        CHECK_INT(sysfs_write(ctx, vf, "/sys/bus/pci/drivers/vfio-pci/unbind"), 0);
+        CHECK_INT(sysfs_write(ctx, vf, "/sys/bus/pci/drivers_probe"), 0);
+}
+
+TEST(a_vf_a_guest_holds_is_left_alone_until_it_is_back)
+{
+        const char *root;
+        vfh_ctx *ctx = start(&root);
+        struct vfh_network *net =
+            pool(ctx, "numvfs='3' spoofchk='off' trust='on' remove_on_stop='yes'");
+        struct journal *j = NULL;
+
+        CHECK_INT(pool_start(ctx, net), 0);
+        model_log(root);
+        bind_vfio(ctx, "0000:01:10.1");
+        /* Stop while the guest runs: the other VFs get their settings back; VF 1 and the VF
+         * count stay, for recover. */
+        CHECK(pool_stopped(ctx, net) < 0);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "is on vfio-pci (a guest has it)");
+        CHECK_STR(model_log(root), "");
+        CHECK(fk.vfs[0].spoofchk && fk.vfs[2].spoofchk && !fk.vfs[1].spoofchk);
+        CHECK_STR(journal_types(ctx), "numvfs vf");
+        /* The guest is gone: recover's undo finishes the job. */
+        unbind_vfio(ctx, "0000:01:10.1");
+        CHECK_INT(journal_load(ctx, NET_UUID, &j), 0);
+        if (j)
+                CHECK_INT(pool_journal_undo(ctx, j, true), 0);
+        journal_free(j);
+        CHECK_STR(model_log(root), "0 ");
+        CHECK_STR(journal_types(ctx), "(none)");
+        vfh_network_free(net);
+        stop(ctx);
+}
+
+TEST(start_skips_a_vf_a_guest_holds)
+{
+        const char *root;
+        vfh_ctx *ctx = start(&root);
+        struct vfh_network *net = pool(ctx, "numvfs='3' spoofchk='off'");
+        struct pci_addr pf;
+
+        CHECK_INT(pci_addr_parse(PF, &pf), 0);
+        CHECK_INT(sriov_set_numvfs(ctx, &pf, 3, NULL), 0);
+        bind_vfio(ctx, "0000:01:10.2");
+        sync_vf_count();
+        CHECK_INT(pool_start(ctx, net), 0);
+        CHECK(!fk.vfs[0].spoofchk && !fk.vfs[1].spoofchk && fk.vfs[2].spoofchk);
+        CHECK_STR(journal_types(ctx), "vf vf");
+        vfh_network_free(net);
+        stop(ctx);
+}
+
+TEST(a_journal_left_by_an_earlier_run_is_undone_first)
+{
+        const char *root;
+        vfh_ctx *ctx = start(&root);
+        struct vfh_network *net =
+            pool(ctx, "numvfs='2' spoofchk='off' trust='on' remove_on_stop='yes'");
+
+        CHECK_INT(pool_start(ctx, net), 0);
+        /* No stop came (libvirtd restarted, a crash): started again. */
+        CHECK_INT(pool_start(ctx, net), 0);
+        CHECK_STR(model_log(root), "2 ");
+        CHECK(all_vfs(false, true));
+        CHECK_STR(journal_types(ctx), "numvfs vf vf");
+        CHECK_INT(pool_stopped(ctx, net), 0);
+        CHECK_STR(model_log(root), "0 ");
+        vfh_network_free(net);
+        stop(ctx);
+}
+
 static struct vfh_networkport *port(vfh_ctx *ctx, const char *uuid, const char *function)
 {
         struct vfh_networkport *p = NULL;
