@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The benchmark probe, linked into instrumented copies of vfiohookctl and the hooks with
+ * `-Wl,--wrap=SYMBOL` (bench/CMakeLists.txt). It changes no code path: every wrapped libc call
+ * goes straight to the real one, and the probe only adds up how long the process spent inside
+ * them. What is left of the wall time is the program's own work, the figure the targets are
+ * about ("time spent in-process outside sysfs and netlink system calls").
+ *
+ * --wrap applies to calls from our own objects only, so libxml2's, libnl's and libpci's
+ * internal system calls count as our own time: the report errs on the side of overhead.
+ *
+ * At exit, one line goes to $VFH_BENCH_REPORT (appended) or to stderr:
+ *   sysfs_reads=N sysfs_writes=N netlink_calls=N syscalls=N kernel_us=X netlink_us=X
+ *   child_wait_us=X wall_us=X own_us=X
+ * where the first three are the library's own seam counters (lib/internal.h).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct probe {
+        double start_us;
+        double kernel_us;     /* every wrapped call, netlink and child waits included */
+        double netlink_us;    /* socket, setsockopt, sendto, recv */
+        double child_wait_us; /* waitpid and poll: the detached writer of an unbind/probe */
+        unsigned long syscalls;
+        struct vfh_counters counters;
+        vfh_ctx *ctx;
+        bool reported;
+};
+
+static struct probe probe;
+
+static double now_us(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+enum kind { PLAIN, NETLINK, CHILD_WAIT };
+
+static void account(double t0, enum kind kind)
+{
+        double spent = now_us() - t0;
+
+        probe.kernel_us += spent;
+        probe.syscalls++;
+        if (kind == NETLINK)
+                probe.netlink_us += spent;
+        else if (kind == CHILD_WAIT)
+                probe.child_wait_us += spent;
+}
+
+static void report(void)
+{
+        const char *path = getenv("VFH_BENCH_REPORT");
+        double wall = now_us() - probe.start_us;
+        FILE *out = path ? fopen(path, "ae") : NULL;
+
+        if (probe.reported)
+                return;
+        probe.reported = true;
+        if (probe.ctx)
+                probe.counters = probe.ctx->counters;
+        fprintf(out ? out : stderr,
+                "sysfs_reads=%lu sysfs_writes=%lu netlink_calls=%lu syscalls=%lu kernel_us=%.0f "
+                "netlink_us=%.0f child_wait_us=%.0f wall_us=%.0f own_us=%.0f\n",
+                probe.counters.sysfs_reads, probe.counters.sysfs_writes,
+                probe.counters.netlink_calls, probe.syscalls, probe.kernel_us, probe.netlink_us,
+                probe.child_wait_us, wall, wall - probe.kernel_us);
+        if (out)
+                fclose(out);
+}
+
+__attribute__((constructor)) static void probe_start(void)
+{
+        probe.start_us = now_us();
+        atexit(report);
+}
+
+/* The context's counters die with it: keep the last ones we saw. */
+int __real_vfh_ctx_new(vfh_ctx **ret);
+int __wrap_vfh_ctx_new(vfh_ctx **ret);
+int __wrap_vfh_ctx_new(vfh_ctx **ret)
+{
+        int r = __real_vfh_ctx_new(ret);
+
+        if (r >= 0)
+                probe.ctx = *ret;
+        return r;
+}
+
+vfh_ctx *__real_vfh_ctx_unref(vfh_ctx *ctx);
+vfh_ctx *__wrap_vfh_ctx_unref(vfh_ctx *ctx);
+vfh_ctx *__wrap_vfh_ctx_unref(vfh_ctx *ctx)
+{
+        if (ctx && ctx == probe.ctx && ctx->refcount == 1) {
+                probe.counters = ctx->counters;
+                probe.ctx = NULL;
+        }
+        return __real_vfh_ctx_unref(ctx);
+}
+
+/* One wrapper per call: declare the real one, time it, account it. */
+#define WRAP(kind, ret_type, name, params, args)                                                   \
+        ret_type __real_##name params;                                                             \
+        ret_type __wrap_##name params;                                                             \
+        ret_type __wrap_##name params                                                              \
+        {                                                                                          \
+                double t0 = now_us();                                                              \
+                ret_type r = __real_##name args;                                                   \
+                account(t0, kind);                                                                 \
+                return r;                                                                          \
+        }
+
+WRAP(PLAIN, ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n))
+WRAP(PLAIN, ssize_t, pread, (int fd, void *buf, size_t n, off_t off), (fd, buf, n, off))
+WRAP(PLAIN, ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n))
+WRAP(PLAIN, int, close, (int fd), (fd))
+WRAP(PLAIN, ssize_t, readlinkat, (int dirfd, const char *path, char *buf, size_t n),
+     (dirfd, path, buf, n))
+WRAP(PLAIN, DIR *, fdopendir, (int fd), (fd))
+WRAP(PLAIN, struct dirent *, readdir, (DIR * dir), (dir))
+WRAP(PLAIN, int, closedir, (DIR * dir), (dir))
+WRAP(PLAIN, int, fstat, (int fd, struct stat *st), (fd, st))
+WRAP(PLAIN, int, fsync, (int fd), (fd))
+WRAP(PLAIN, int, flock, (int fd, int op), (fd, op))
+WRAP(PLAIN, int, mkdirat, (int dirfd, const char *path, mode_t mode), (dirfd, path, mode))
+WRAP(PLAIN, int, unlinkat, (int dirfd, const char *path, int flags), (dirfd, path, flags))
+WRAP(PLAIN, int, renameat, (int a, const char *pa, int b, const char *pb), (a, pa, b, pb))
+WRAP(PLAIN, int, pipe2, (int fds[2], int flags), (fds, flags))
+WRAP(PLAIN, pid_t, fork, (void), ())
+WRAP(CHILD_WAIT, pid_t, waitpid, (pid_t pid, int *status, int options), (pid, status, options))
+WRAP(CHILD_WAIT, int, poll, (struct pollfd * fds, nfds_t n, int timeout), (fds, n, timeout))
+WRAP(NETLINK, int, socket, (int domain, int type, int protocol), (domain, type, protocol))
+WRAP(NETLINK, int, setsockopt, (int fd, int level, int name, const void *v, socklen_t len),
+     (fd, level, name, v, len))
+WRAP(NETLINK, ssize_t, sendto,
+     (int fd, const void *buf, size_t n, int flags, const struct sockaddr *to, socklen_t len),
+     (fd, buf, n, flags, to, len))
+WRAP(NETLINK, ssize_t, recv, (int fd, void *buf, size_t n, int flags), (fd, buf, n, flags))
+
+/* The variadic ones: the mode only exists when the flags create a file. */
+int __real_openat(int dirfd, const char *path, int flags, ...);
+int __wrap_openat(int dirfd, const char *path, int flags, ...);
+int __wrap_openat(int dirfd, const char *path, int flags, ...)
+{
+        mode_t mode = 0;
+        double t0;
+        int r;
+
+        if (flags & (O_CREAT | O_TMPFILE)) {
+                va_list ap;
+
+                va_start(ap, flags);
+                mode = va_arg(ap, mode_t);
+                va_end(ap);
+        }
+        t0 = now_us();
+        r = __real_openat(dirfd, path, flags, mode);
+        account(t0, PLAIN);
+        return r;
+}
+
+int __real_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...)
+{
+        mode_t mode = 0;
+        double t0;
+        int r;
+
+        if (flags & (O_CREAT | O_TMPFILE)) {
+                va_list ap;
+
+                va_start(ap, flags);
+                mode = va_arg(ap, mode_t);
+                va_end(ap);
+        }
+        t0 = now_us();
+        r = __real_open(path, flags, mode);
+        account(t0, PLAIN);
+        return r;
+}
+
+/* The library calls syscall(2) for openat2 only (lib/sysfs.c), with four arguments. */
+long __real_syscall(long number, ...);
+long __wrap_syscall(long number, ...);
+long __wrap_syscall(long number, ...)
+{
+        long a[4];
+        va_list ap;
+        double t0;
+        long r;
+
+        va_start(ap, number);
+        for (size_t i = 0; i < ARRAY_SIZE(a); i++)
+                a[i] = va_arg(ap, long);
+        va_end(ap);
+        t0 = now_us();
+        r = __real_syscall(number, a[0], a[1], a[2], a[3]);
+        account(t0, PLAIN);
+        return r;
+}
