@@ -217,7 +217,9 @@ int main(int argc, char **argv)
                 r = vfh_ctx_new(&h.ctx);
         if (r >= 0) {
                 vfh_ctx_set_log_fn(h.ctx, log_message, &h);
-                vfh_ctx_set_log_priority(h.ctx, LOG_INFO);
+                /* syslog gets every step (each bind, each VF attribute); stderr only
+                 * warnings, see log_message */
+                vfh_ctx_set_log_priority(h.ctx, LOG_DEBUG);
                 r = run(&h);
         }
         if (r < 0) {

@@ -83,7 +83,10 @@ int mdev_create(vfh_ctx *ctx, struct journal *j, const char *uuid, const char *p
                                   "mdev %s: create (parent %s, type %s) succeeded but "
                                   "/sys/bus/mdev/devices/%s did not appear; check dmesg",
                                   uuid, parent, type, uuid);
-        return journal_done(ctx, j, &j->records[j->n_records - 1]);
+        r = journal_done(ctx, j, &j->records[j->n_records - 1]);
+        if (r >= 0)
+                vfh_info(ctx, "mdev %s: created (parent %s, type %s)", uuid, parent, type);
+        return r;
 }
 
 int mdev_record_restore(vfh_ctx *ctx, const struct journal_record *rec)

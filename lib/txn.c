@@ -31,9 +31,35 @@ static int restore_record(vfh_ctx *ctx, const struct journal_record *rec)
                           rec->seq, rec->type);
 }
 
+/* "bind 0000:03:00.0 back to e1000e", "vf 0000:01:10.2 spoofchk=on", "mdev UUID removed". */
+static const char *describe_record(const struct journal_record *rec, char *buf, size_t size)
+{
+        const char *dev = journal_record_get(rec, "device");
+        size_t len;
+
+        if (strcmp(rec->type, "bind") == 0) {
+                const char *driver = journal_record_get(rec, "driver");
+
+                snprintf(buf, size, "%s back to %s", dev ? dev : "?",
+                         driver && *driver ? driver : "no driver");
+        } else if (strcmp(rec->type, MDEV_JOURNAL_TYPE) == 0) {
+                snprintf(buf, size, "mdev %s removed", journal_record_get(rec, "uuid") ?: "?");
+        } else {
+                snprintf(buf, size, "%s %s", rec->type, dev ? dev : "");
+                for (size_t k = 0; k < rec->n_kv; k++) {
+                        if (strcmp(rec->kv[k].key, "device") == 0)
+                                continue;
+                        len = strlen(buf);
+                        snprintf(buf + len, size - len, " %s=%s", rec->kv[k].key, rec->kv[k].value);
+                }
+        }
+        return buf;
+}
+
 /* Undoes records [from, n_records) newest first; keeps those that fail. */
 static int replay_from(vfh_ctx *ctx, struct journal *j, size_t from)
 {
+        char what[512];
         int first_error = 0;
 
         for (size_t i = j->n_records; i-- > from;) {
@@ -48,6 +74,8 @@ static int replay_from(vfh_ctx *ctx, struct journal *j, size_t from)
                         first_error = first_error ? first_error : r;
                         continue;
                 }
+                vfh_info(ctx, "journal %s: undid record %u (%s)", j->id, j->records[i].seq,
+                         describe_record(&j->records[i], what, sizeof(what)));
                 journal_drop(j, i);
                 r = journal_save(ctx, j);
                 if (r < 0 && !first_error)
@@ -132,6 +160,7 @@ static int detach_group(vfh_ctx *ctx, const struct plan_device *d, const struct 
 
 static int apply_vf(vfh_ctx *ctx, const struct plan_device *d, struct journal *j)
 {
+        char who[128], what[512];
         struct vf_settings saved;
         struct journal_record *rec;
         int r;
@@ -149,6 +178,11 @@ static int apply_vf(vfh_ctx *ctx, const struct plan_device *d, struct journal *j
                 r = vf_settings_apply(ctx, &d->vf, &d->vf_want, NULL);
         if (r >= 0)
                 r = journal_done(ctx, j, &j->records[j->n_records - 1]);
+        if (r >= 0)
+                vfh_info(ctx, "%s: VF settings from %s applied (originals journaled: %s)",
+                         vf_ref_format(&d->vf, who, sizeof(who)),
+                         d->vf_settings_from ? d->vf_settings_from : "defaults",
+                         describe_record(&j->records[j->n_records - 1], what, sizeof(what)));
         return r;
 }
 

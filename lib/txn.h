@@ -25,7 +25,9 @@ int txn_apply(vfh_ctx *ctx, const struct vfh_domain *dom, const struct vfh_confi
  * Replays the journal newest first: bind records (bind_record_restore), VF records
  * (vf_journal_restore), mdev records (removes mdevs we created), drops each record that was
  * undone and saves after each; records that fail stay for `vfiohookctl recover`. Goes on after
- * a failure and returns the first error (0 when the journal is empty afterwards).
+ * a failure and returns the first error (0 when the journal is empty afterwards). Takes no
+ * lock: the caller holds journal_lock (and the owner's journal_hold), as txn_release_owner
+ * does.
  */
 int txn_release(vfh_ctx *ctx, struct journal *j);
 
