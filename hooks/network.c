@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "internal.h"
 #include "model.h"
 #include "pool.h"
 
@@ -74,7 +75,10 @@ static int run(struct hook *h)
         if (r < 0)
                 return r;
         if (doc->kind != VFH_DOC_HOOKDATA && doc->kind != VFH_DOC_NETWORK)
-                return -EINVAL;
+                return vfh_errorf(h->ctx, EINVAL,
+                                  "network %s: stdin holds a %s document, not libvirt's "
+                                  "<hookData>; is this hook installed under network.d?",
+                                  h->network, vfh_document_kind_name(doc->kind));
         if (!pool_is_ours(doc->network))
                 return 0;
         r = load_config(h);

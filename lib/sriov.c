@@ -123,6 +123,23 @@ int sriov_check_unassigned(vfh_ctx *ctx, const struct pci_addr *pf, const char *
         return 0;
 }
 
+/* A PF another running owner journaled (a pool network provisions it, a guest holds it):
+ * its VF count is theirs. */
+static int check_pf_unclaimed(vfh_ctx *ctx, const char *pf, const char *skip_id)
+{
+        struct journal *owner = NULL;
+        int r = journal_find_claim(ctx, "device", pf, skip_id, &owner);
+
+        if (r <= 0)
+                return r;
+        r = vfh_errorf(ctx, EBUSY,
+                       "PF %s: in use by %s '%s' (journal %s), which set up its VFs; stop it "
+                       "before changing the number of VFs",
+                       pf, journal_owner_kind_name(owner->kind), owner->name, owner->id);
+        journal_free(owner);
+        return r;
+}
+
 static int write_numvfs(vfh_ctx *ctx, const char *pf, unsigned int n)
 {
         unsigned int timeout_ms;
@@ -235,6 +252,8 @@ int sriov_set_numvfs(vfh_ctx *ctx, const struct pci_addr *pf, unsigned int want,
                                   "PF %s: %u VFs asked for, but it supports at most %u "
                                   "(sriov_totalvfs)",
                                   name, want, total);
+        if ((r = check_pf_unclaimed(ctx, name, j ? j->id : NULL)) < 0)
+                return r;
         if (cur > 0 && (r = sriov_check_unassigned(ctx, pf, j ? j->id : NULL)) < 0)
                 return r;
         if (j) {

@@ -240,6 +240,10 @@ TEST(start_creates_vfs_and_sets_the_policy_stop_removes_them)
         CHECK_INT(journal_find_claim(ctx, "device", "0000:01:10.1", NULL, &owner), 0);
         CHECK_INT(journal_find_claim(ctx, "device", PF, NULL, &owner), 1);
         journal_free(owner);
+        /* So nobody else changes the pool's VF count under it. */
+        CHECK_INT(sriov_set_numvfs(ctx, &(struct pci_addr){.bus = 1}, 5, NULL), -EBUSY);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "in use by network 'pool'");
+        CHECK_STR(model_log(root), "");
         CHECK_INT(pool_stopped(ctx, net), 0);
         CHECK_STR(model_log(root), "0 ");
         CHECK_INT(count_vfs(root), 0);
