@@ -40,7 +40,8 @@ static void child_exec_version(const char *path, int out)
                 dup2(null, STDERR_FILENO);
         }
         dup2(out, STDOUT_FILENO);
-        execl(path, path, "--version", (char *)NULL);
+        /* argv[0] is what the daemon prints: "libvirtd (libvirt) 9.0.0". */
+        execl(path, strrchr(path, '/') ? strrchr(path, '/') + 1 : path, "--version", (char *)NULL);
         _exit(127);
 }
 
@@ -186,18 +187,29 @@ static bool find_daemon(vfh_ctx *ctx, const char *name, struct daemon *ret)
 
 /* ---- the hooks ---- */
 
-static int stat_path(vfh_ctx *ctx, const char *path, struct stat *st)
+static bool is_executable_file(const struct stat *st)
 {
-        _cleanup_close_ int fd = sysfs_open(ctx, O_PATH | O_NOFOLLOW, "%s", path);
+        return S_ISREG(st->st_mode) && (st->st_mode & 0111);
+}
+
+/* follow: as libvirt looks at a hook (stat); else the entry itself (lstat), whose ctime says
+ * when it appeared. */
+static int stat_path(vfh_ctx *ctx, const char *path, bool follow, struct stat *st)
+{
+        _cleanup_close_ int fd = sysfs_open(ctx, O_PATH | (follow ? 0 : O_NOFOLLOW), "%s", path);
 
         if (fd < 0)
                 return fd;
         return fstat(fd, st) < 0 ? negative_errno() : 0;
 }
 
-static bool is_executable_file(const struct stat *st)
+/* An executable hook that was there at `started`. */
+static bool hook_there_at(vfh_ctx *ctx, const char *path, long long started)
 {
-        return S_ISREG(st->st_mode) && (st->st_mode & 0111);
+        struct stat st, entry;
+
+        return stat_path(ctx, path, true, &st) == 0 && is_executable_file(&st) &&
+               stat_path(ctx, path, false, &entry) == 0 && entry.st_ctime <= started;
 }
 
 /* Did libvirt, started at `started`, find some hook for driver? It looks at HOOKS/DRIVER, then
@@ -206,11 +218,10 @@ static bool hook_seen_at(vfh_ctx *ctx, const char *hooks, const char *driver, lo
 {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        struct stat st;
         char path[PATH_MAX];
 
         snprintf(path, sizeof(path), "%s/%s", hooks, driver);
-        if (stat_path(ctx, path, &st) == 0 && is_executable_file(&st) && st.st_ctime <= started)
+        if (hook_there_at(ctx, path, started))
                 return true;
         if (sysfs_opendir(ctx, &d, "%s/%s.d", hooks, driver) < 0)
                 return false;
@@ -218,8 +229,7 @@ static bool hook_seen_at(vfh_ctx *ctx, const char *hooks, const char *driver, lo
                 if (de->d_name[0] == '.')
                         continue;
                 snprintf(path, sizeof(path), "%s/%s.d/%s", hooks, driver, de->d_name);
-                if (stat_path(ctx, path, &st) == 0 && is_executable_file(&st) &&
-                    st.st_ctime <= started)
+                if (hook_there_at(ctx, path, started))
                         return true;
         }
         return false;
@@ -265,7 +275,7 @@ static void check_hook(vfh_ctx *ctx, const char *hooks, const char *driver, cons
         int r;
 
         snprintf(path, sizeof(path), "%s/%s.d/vfiohook", hooks, driver);
-        r = stat_path(ctx, path, &st);
+        r = stat_path(ctx, path, true, &st);
         if (r < 0) {
                 doctor_add(report, "hooks", path, DOCTOR_FAIL,
                            "install vfiohook (cmake --install BUILD-DIR), then restart libvirtd",
@@ -335,7 +345,7 @@ static void check_qemu_conf(vfh_ctx *ctx, const char *path, struct doctor_report
 static void check_dev_vfio(vfh_ctx *ctx, struct doctor_report *report)
 {
         struct stat st;
-        int r = stat_path(ctx, "/dev/vfio/vfio", &st);
+        int r = stat_path(ctx, "/dev/vfio/vfio", true, &st);
 
         if (r < 0) {
                 doctor_add(report, "dev_vfio", "/dev/vfio/vfio", DOCTOR_FAIL,
