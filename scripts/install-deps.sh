@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   libxml2-dev libxml2-utils libnl-3-dev libnl-route-3-dev libpci-dev
   iproute2 pciutils kmod jq
+  libvirt-clients groff-base man-db
 )
 
 missing=()

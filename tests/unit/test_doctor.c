@@ -382,7 +382,7 @@ TEST(recover_chooses_only_stopped_owners)
         CHECK(access(path, F_OK) == 0);
 }
 
-/* Setting the count is proven against the kernel (tests/vm/t-cli-sriov.sh) and the library
+/* Setting the count is proven against the kernel (tests/vm/t-cli-recover.sh) and the library
  * against a model (test_sriov); here: the CLI's reading, JSON and argument checks. */
 TEST(sriov_cli_shows_and_checks_arguments)
 {
