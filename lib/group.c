@@ -698,30 +698,75 @@ int group_reattach(vfh_ctx *ctx, const struct pci_group *grp, struct journal *j)
 
 /* ---- who holds /dev/vfio/N ---- */
 
-static bool holds_group(vfh_ctx *ctx, const char *pid, const char *want)
+/* N when target is "/dev/vfio/N"; -1 for anything else, the container node included. */
+static int vfio_group_of_target(const char *target)
 {
-        _cleanup_closedir_ DIR *dir = NULL;
-        struct dirent *de;
+        char *end;
+        long v;
 
-        if (sysfs_opendir(ctx, &dir, "/proc/%s/fd", pid) < 0)
-                return false; /* gone, or not ours to look at */
-        while ((de = readdir(dir))) {
-                char target[64];
+        if (strncmp(target, "/dev/vfio/", 10) != 0 || target[10] < '0' || target[10] > '9')
+                return -1;
+        v = strtol(target + 10, &end, 10);
+        return (*end || v > INT_MAX) ? -1 : (int)v;
+}
 
-                if (de->d_name[0] != '.' &&
-                    sysfs_readlink(ctx, target, sizeof(target), "/proc/%s/fd/%s", pid, de->d_name) >
-                        0 &&
-                    strcmp(target, want) == 0)
+static bool holder_listed(const struct vfio_holder *v, size_t n, pid_t pid, int group)
+{
+        for (size_t i = 0; i < n; i++)
+                if (v[i].pid == pid && v[i].group == group)
                         return true;
-        }
         return false;
 }
 
-int group_vfio_holders(vfh_ctx *ctx, int number, struct vfio_holder **ret, size_t *n)
+static int push_holder(struct vfio_holder **v, size_t *n, const struct vfio_holder *h)
+{
+        struct vfio_holder *grown = reallocarray(*v, *n + 1, sizeof(**v));
+
+        if (!grown)
+                return -ENOMEM;
+        *v = grown;
+        (*v)[(*n)++] = *h;
+        return 0;
+}
+
+/* One entry per group (only `want` when it is >= 0) that process pid holds open. */
+static int add_process_holdings(vfh_ctx *ctx, const char *pid, int want, struct vfio_holder **v,
+                                size_t *n)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        struct vfio_holder h = {.pid = (pid_t)strtol(pid, NULL, 10)};
+        bool have_comm = false;
+        struct dirent *de;
+
+        if (sysfs_opendir(ctx, &dir, "/proc/%s/fd", pid) < 0)
+                return 0; /* gone, or not ours to look at */
+        while ((de = readdir(dir))) {
+                char target[64];
+                int r;
+
+                if (de->d_name[0] == '.' || sysfs_readlink(ctx, target, sizeof(target),
+                                                           "/proc/%s/fd/%s", pid, de->d_name) <= 0)
+                        continue;
+                h.group = vfio_group_of_target(target);
+                if (h.group < 0 || (want >= 0 && h.group != want) ||
+                    holder_listed(*v, *n, h.pid, h.group))
+                        continue;
+                if (!have_comm && sysfs_read(ctx, h.comm, sizeof(h.comm), "/proc/%s/comm", pid) < 0)
+                        h.comm[0] = '\0';
+                have_comm = true;
+                r = push_holder(v, n, &h);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* One pass over /proc: reading every process's fds once per group would make listing all
+ * groups cost groups x processes x fds (docs/PERFORMANCE.md). */
+static int scan_vfio_holders(vfh_ctx *ctx, int want, struct vfio_holder **ret, size_t *n)
 {
         _cleanup_closedir_ DIR *dir = NULL;
         _cleanup_free_ struct vfio_holder *v = NULL;
-        char want[32];
         size_t count = 0;
         struct dirent *de;
         int r = sysfs_opendir(ctx, &dir, "/proc");
@@ -730,25 +775,32 @@ int group_vfio_holders(vfh_ctx *ctx, int number, struct vfio_holder **ret, size_
         *n = 0;
         if (r < 0)
                 return r == -ENOENT ? 0 : r;
-        snprintf(want, sizeof(want), "/dev/vfio/%d", number);
         while ((de = readdir(dir))) {
-                struct vfio_holder h = {0}, *grown;
                 char *end;
-                long pid = strtol(de->d_name, &end, 10);
 
-                if (de->d_name[0] < '1' || de->d_name[0] > '9' || *end ||
-                    !holds_group(ctx, de->d_name, want))
+                (void)strtol(de->d_name, &end, 10);
+                if (de->d_name[0] < '1' || de->d_name[0] > '9' || *end)
                         continue;
-                h.pid = (pid_t)pid;
-                if (sysfs_read(ctx, h.comm, sizeof(h.comm), "/proc/%s/comm", de->d_name) < 0)
-                        h.comm[0] = '\0';
-                grown = realloc(v, (count + 1) * sizeof(*v));
-                if (!grown)
-                        return -ENOMEM;
-                v = grown;
-                v[count++] = h;
+                r = add_process_holdings(ctx, de->d_name, want, &v, &count);
+                if (r < 0)
+                        return r;
         }
         *ret = TAKE_PTR(v);
         *n = count;
         return 0;
+}
+
+int group_vfio_holders(vfh_ctx *ctx, int number, struct vfio_holder **ret, size_t *n)
+{
+        if (number < 0) {
+                *ret = NULL;
+                *n = 0;
+                return 0;
+        }
+        return scan_vfio_holders(ctx, number, ret, n);
+}
+
+int group_vfio_holders_all(vfh_ctx *ctx, struct vfio_holder **ret, size_t *n)
+{
+        return scan_vfio_holders(ctx, -1, ret, n);
 }

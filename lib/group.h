@@ -86,6 +86,9 @@ int bind_record_restore(vfh_ctx *ctx, const struct journal_record *rec);
 /* A process holding /dev/vfio/N open. */
 struct vfio_holder {
         pid_t pid;
+        int group; /* N */
         char comm[32];
 };
 int group_vfio_holders(vfh_ctx *ctx, int number, struct vfio_holder **ret, size_t *n);
+/* The holders of every group, one entry per process and group, from one pass over /proc. */
+int group_vfio_holders_all(vfh_ctx *ctx, struct vfio_holder **ret, size_t *n);

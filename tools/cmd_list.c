@@ -17,6 +17,9 @@ struct list_state {
         vfh_ctx *ctx;
         struct pci_lib *lib;
         struct json *json; /* NULL: text */
+        /* Every group's holders, from one pass over /proc (group_vfio_holders_all). */
+        struct vfio_holder *holders;
+        size_t n_holders;
 };
 
 /* A PF's VFs, in VF index order, under the PF. */
@@ -137,19 +140,27 @@ static void print_dev_json(struct list_state *s, const struct pci_dev *d)
 
 static void print_group_text(int number, bool node, const struct vfio_holder *h, size_t n)
 {
+        bool first = true;
+
         printf("group %d", number);
         if (node)
                 printf(" /dev/vfio/%d", number);
-        for (size_t i = 0; i < n; i++)
-                printf("%s%d %s", i ? ", " : " held by ", (int)h[i].pid, h[i].comm);
+        for (size_t i = 0; i < n; i++) {
+                if (h[i].group != number)
+                        continue;
+                printf("%s%d %s", first ? " held by " : ", ", (int)h[i].pid, h[i].comm);
+                first = false;
+        }
         printf("\n");
 }
 
-static void print_holders_json(struct json *j, const struct vfio_holder *h, size_t n)
+static void print_holders_json(struct json *j, int number, const struct vfio_holder *h, size_t n)
 {
         json_key(j, "holders");
         json_array_begin(j);
         for (size_t i = 0; i < n; i++) {
+                if (h[i].group != number)
+                        continue;
                 json_object_begin(j);
                 json_kv_int(j, "pid", h[i].pid);
                 json_kv_string(j, "comm", h[i].comm);
@@ -161,19 +172,16 @@ static void print_holders_json(struct json *j, const struct vfio_holder *h, size
 static int list_group(struct list_state *s, int number)
 {
         static struct pci_group grp;
-        _cleanup_free_ struct vfio_holder *holders = NULL;
-        size_t n_holders = 0;
         char why[256];
         bool viable, node;
         int r = group_load(s->ctx, number, &grp);
 
         if (r < 0)
                 return r;
-        group_vfio_holders(s->ctx, number, &holders, &n_holders);
-        viable = group_is_viable(s->ctx, &grp, why, sizeof(why));
         node = sysfs_exists(s->ctx, "/dev/vfio/%d", number);
+        viable = group_is_viable(s->ctx, &grp, why, sizeof(why));
         if (!s->json) {
-                print_group_text(number, node, holders, n_holders);
+                print_group_text(number, node, s->holders, s->n_holders);
                 for (size_t i = 0; i < grp.n_members; i++)
                         print_dev_text(s, &grp.members[i]);
                 return 0;
@@ -182,7 +190,7 @@ static int list_group(struct list_state *s, int number)
         json_kv_int(s->json, "group", number);
         json_kv_bool(s->json, "vfio_node", node);
         json_kv_bool(s->json, "viable", viable);
-        print_holders_json(s->json, holders, n_holders);
+        print_holders_json(s->json, number, s->holders, s->n_holders);
         json_key(s->json, "devices");
         json_array_begin(s->json);
         for (size_t i = 0; i < grp.n_members; i++)
@@ -204,7 +212,13 @@ static int list_ungrouped(struct list_state *s)
         for (size_t i = 0; i < n; i++) {
                 struct pci_dev d;
 
-                if (pci_dev_load(s->ctx, &all[i], &d) < 0 || d.iommu_group >= 0)
+                char name[PCI_ADDR_STRLEN];
+
+                /* A grouped device was listed with its group: not loading it again halves the
+                 * sysfs reads of list. */
+                pci_addr_format(&all[i], name);
+                if (sysfs_exists(s->ctx, "/sys/bus/pci/devices/%s/iommu_group", name) ||
+                    pci_dev_load(s->ctx, &all[i], &d) < 0 || d.iommu_group >= 0)
                         continue;
                 if (!header && !s->json)
                         printf("no IOMMU group\n");
@@ -239,6 +253,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 {
         _cleanup_pci_lib_ struct pci_lib *lib = NULL;
         _cleanup_free_ int *groups = NULL;
+        _cleanup_free_ struct vfio_holder *holders = NULL;
         struct list_state s = {.ctx = cli->ctx};
         struct json j;
         bool json = false;
@@ -252,6 +267,9 @@ int cmd_list(struct cli *cli, int argc, char **argv)
                 return cli_fail_lib(cli, r);
         pci_lib_open(cli->ctx, &lib);
         s.lib = lib;
+        /* Unreadable /proc entries only mean fewer holders shown, as before. */
+        group_vfio_holders_all(cli->ctx, &holders, &s.n_holders);
+        s.holders = holders;
         if (json) {
                 json_init(&j, stdout);
                 json_document_begin(&j);
