@@ -202,6 +202,13 @@ static int restore_vf(vfh_ctx *ctx, const struct journal *j, const struct journa
         return vf_settings_restore(ctx, &ref, &saved);
 }
 
+static bool record_says_remove(const struct journal_record *rec)
+{
+        const char *v = journal_record_get(rec, "remove_on_stop");
+
+        return v && strcmp(v, "yes") == 0;
+}
+
 static int undo_record(vfh_ctx *ctx, struct journal *j, size_t i, enum numvfs_undo numvfs)
 {
         const struct journal_record *rec = &j->records[i];
@@ -211,7 +218,8 @@ static int undo_record(vfh_ctx *ctx, struct journal *j, size_t i, enum numvfs_un
                 r = restore_vf(ctx, j, rec);
         else if (strcmp(rec->type, SRIOV_JOURNAL_TYPE) == 0 && numvfs == NUMVFS_KEEP)
                 return 0;
-        else if (strcmp(rec->type, SRIOV_JOURNAL_TYPE) == 0 && numvfs == NUMVFS_RESTORE)
+        else if (strcmp(rec->type, SRIOV_JOURNAL_TYPE) == 0 &&
+                 (numvfs == NUMVFS_RESTORE || record_says_remove(rec)))
                 r = sriov_journal_restore(ctx, rec, j->id);
         else if (strcmp(rec->type, SRIOV_JOURNAL_TYPE) == 0 ||
                  strcmp(rec->type, POOL_PORT_RECORD) == 0)
@@ -333,6 +341,15 @@ static int apply_vf_default(vfh_ctx *ctx, struct journal *j, const struct pool_p
         return journal_done(ctx, j, &j->records[j->n_records - 1]);
 }
 
+/* The numvfs record carries the pool's remove_on_stop, so that `vfiohookctl recover`, which
+ * has no network XML, undoes exactly what `stopped` would have. */
+static int mark_remove_on_stop(vfh_ctx *ctx, struct journal *j, struct journal_record *rec)
+{
+        int r = journal_record_set(rec, "remove_on_stop", "yes");
+
+        return r < 0 ? r : journal_save(ctx, j);
+}
+
 static int provision_pf(vfh_ctx *ctx, const struct vfh_network *net, struct journal *j,
                         const struct pool_pf *pf)
 {
@@ -341,7 +358,13 @@ static int provision_pf(vfh_ctx *ctx, const struct vfh_network *net, struct jour
         int r = 0;
 
         if (net->pool.has_numvfs) {
+                size_t before = j->n_records;
+
                 r = sriov_set_numvfs(ctx, &pf->addr, net->pool.numvfs, j);
+                if (r < 0)
+                        return r;
+                if (j->n_records > before && net->pool.remove_on_stop == VFH_TOGGLE_ON)
+                        r = mark_remove_on_stop(ctx, j, &j->records[j->n_records - 1]);
                 if (r < 0)
                         return r;
         }

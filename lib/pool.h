@@ -61,8 +61,10 @@ int pool_stopped(vfh_ctx *ctx, const struct vfh_network *net);
 
 /*
  * Undoes a network journal (pool_stopped's work, also for recover): every record newest
- * first; numvfs records only when remove_numvfs (a pool without remove_on_stop keeps its VFs
- * and forgets the record). Records undone are dropped, and the journal saved.
+ * first. A numvfs record sets the PF's original VF count back when remove_numvfs, or when
+ * the record itself says remove_on_stop=yes (written at start for such pools, so recover
+ * needs no network XML); otherwise the VFs stay and the record is forgotten. Records undone
+ * are dropped, and the journal saved.
  */
 struct journal;
 int pool_journal_undo(vfh_ctx *ctx, struct journal *j, bool remove_numvfs);

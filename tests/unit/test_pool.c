@@ -365,11 +365,14 @@ TEST(a_vf_a_guest_holds_is_left_alone_until_it_is_back)
         CHECK_STR(model_log(root), "");
         CHECK(fk.vfs[0].spoofchk && fk.vfs[2].spoofchk && !fk.vfs[1].spoofchk);
         CHECK_STR(journal_types(ctx), "numvfs vf");
-        /* The guest is gone: recover's undo finishes the job. */
+        /* The guest is gone: recover's undo finishes the job, remove_on_stop included,
+         * which the record remembers (recover has no network XML). */
         unbind_vfio(ctx, "0000:01:10.1");
         CHECK_INT(journal_load(ctx, NET_UUID, &j), 0);
+        if (j && j->n_records == 2)
+                CHECK_STR(journal_record_get(&j->records[0], "remove_on_stop"), "yes");
         if (j)
-                CHECK_INT(pool_journal_undo(ctx, j, true), 0);
+                CHECK_INT(pool_journal_undo(ctx, j, false), 0);
         journal_free(j);
         CHECK_STR(model_log(root), "0 ");
         CHECK_STR(journal_types(ctx), "(none)");
