@@ -3,6 +3,9 @@
 #   2  <interface type='hostdev'> VF with a MAC and our metadata spoofchk=off trust=on:
 #      ip link shows all three while the guest runs; afterwards spoofchk and trust are back
 #      (ours to restore), and MAC/VLAN are libvirt's (we neither set nor restore them)
+#   p  a pool VF (<interface type='network'> on a hostdev network with <vfh:pool spoofchk='off'>):
+#      libvirt allocates it after prepare, so start/begin applies the pool's spoofchk and the
+#      domain's trust (matched by MAC); release restores both
 #   m  <hostdev type='mdev'> on the mtty sample driver: the mdev we create exists while the
 #      guest runs and QEMU holds its group; after the guest it is gone, while an mdev that
 #      existed before is left alone
@@ -16,7 +19,9 @@ mkdir -p /etc/libvirt/hooks/qemu.d
 cp "$H" /etc/libvirt/hooks/qemu.d/vfiohook && chmod 755 /etc/libvirt/hooks/qemu.d/vfiohook
 
 t_ok "2 VFs on $RIG_IGB1" sriov_enable $RIG_IGB1 2
+t_ok "2 VFs on $RIG_IGB0 (the pool)" sriov_enable $RIG_IGB0 2
 pf=$(pci_netdev $RIG_IGB1)
+pf0=$(pci_netdev $RIG_IGB0)
 vf=$(vf_addr $RIG_IGB1 1)
 t_ok "mtty loads" modprobe mtty
 
@@ -68,6 +73,34 @@ t_is "$(vfinfo .spoofchk):$(vfinfo .trust)" "$spoof0:$trust0" "after v1: spoofch
 t_is "$(pci_driver $vf)" igbvf "after v1: the VF is back on igbvf (libvirt's reattach)"
 t_diag "VF MAC before $mac0, after $(vfinfo .address) (libvirt restores it, we leave it)"
 t_not "after v1: the MAC is not left at the guest's $mac" test "$(vfinfo .address)" = "$mac"
+
+# --- p: a pool VF, known only at start ---------------------------------------------------
+pmac=52:54:00:6d:90:13
+# [spoofchk, trust] of the pool PF's VF that has MAC $1, or of every VF without one
+pool_vf() {
+	ip -j -d link show "$pf0" | jq -c --arg m "${1:-}" \
+		'[.[0].vfinfo_list[] | select($m == "" or .address == $m) | [.spoofchk, .trust]]'
+}
+cat >/tmp/vpool.xml <<EOT
+<network>
+  <name>vpool</name>
+  <metadata><vfh:pool xmlns:vfh='urn:x-vfiohook:1' spoofchk='off'/></metadata>
+  <forward mode='hostdev' managed='yes'><pf dev='$pf0'/></forward>
+</network>
+EOT
+t_ok "net-define vpool (<vfh:pool spoofchk='off'>, pf $pf0)" virsh net-define /tmp/vpool.xml
+t_ok "net-start vpool" virsh net-start vpool
+pool0=$(pool_vf)
+t_is "$pool0" "[[true,false],[true,false]]" "before p1: every pool VF has spoofchk on, trust off"
+t_ok "define p1 (pool interface, mac $pmac, vfh:interface trust=on)" define p1 03 \
+	"<vfh:interface mac='$pmac' trust='on'/>" \
+	"<interface type='network'><mac address='$pmac'/><source network='vpool'/></interface>"
+t_ok "start p1" virsh start p1
+t_is "$(pool_vf $pmac)" "[[false,true]]" \
+	"p1 runs: the VF libvirt gave it (MAC $pmac) has the pool's spoofchk off and the domain's trust on"
+t_ok "destroy p1" virsh destroy p1
+t_is "$(pool_vf)" "$pool0" "after p1: every pool VF is back to spoofchk on, trust off"
+t_ok "net-destroy vpool" virsh net-destroy vpool
 
 # --- m: mdevs on mtty -------------------------------------------------------------------
 ours=83b8f4f2-509f-382f-3c1e-e6bfe0fa1001
