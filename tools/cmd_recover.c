@@ -47,8 +47,8 @@ static void print_plan(const struct journal *j)
         }
 }
 
-/* Network journals keep their VFs: recover does not know whether the pool asked for their
- * removal, and VFs that stay are harmless, while removing them could pull one from a guest. */
+/* A network journal: VF settings back; VFs removed only where its numvfs record carries the
+ * pool's remove_on_stop=yes (recover has no network XML to ask). */
 static int replay(struct cli *cli, struct journal *j)
 {
         if (j->kind == JOURNAL_OWNER_NETWORK)
