@@ -185,6 +185,19 @@ static bool vf_assigned(vfh_ctx *ctx, const struct vf_ref *ref, char *driver, si
                strstr(driver, "vfio") != NULL;
 }
 
+/* The PF has fewer VFs now (someone changed the count): the VF, and with it the settings we
+ * changed, is gone; a VF created later starts from the driver's defaults. */
+static bool vf_gone(vfh_ctx *ctx, const struct vf_ref *ref)
+{
+        char name[PCI_ADDR_STRLEN];
+        unsigned long numvfs;
+
+        return ref->has_pf_addr &&
+               sysfs_read_ulong(ctx, &numvfs, "/sys/bus/pci/devices/%s/sriov_numvfs",
+                                pci_addr_format(&ref->pf_addr, name)) >= 0 &&
+               ref->index >= numvfs;
+}
+
 static int restore_vf(vfh_ctx *ctx, const struct journal *j, const struct journal_record *rec)
 {
         char driver[PCI_NAME_MAX], desc[128];
@@ -194,6 +207,11 @@ static int restore_vf(vfh_ctx *ctx, const struct journal *j, const struct journa
 
         if (r < 0)
                 return r;
+        if (vf_gone(ctx, &ref)) {
+                vfh_info(ctx, "network %s: %s no longer exists: nothing to restore", j->name,
+                         vf_ref_format(&ref, desc, sizeof(desc)));
+                return 0;
+        }
         if (vf_assigned(ctx, &ref, driver, sizeof(driver)))
                 return vfh_errorf(ctx, EBUSY,
                                   "network %s: %s is on %s (a guest has it): its pool settings "

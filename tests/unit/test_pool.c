@@ -380,6 +380,27 @@ TEST(a_vf_a_guest_holds_is_left_alone_until_it_is_back)
         stop(ctx);
 }
 
+TEST(settings_of_vfs_that_are_gone_need_no_restore)
+{
+        const char *root;
+        vfh_ctx *ctx = start(&root);
+        struct vfh_network *net = pool(ctx, "numvfs='3' spoofchk='off'");
+        struct pci_addr pf;
+
+        CHECK_INT(pool_start(ctx, net), 0);
+        /* An admin (or a crash) took the count down to 1 behind our back. */
+        CHECK_INT(pci_addr_parse(PF, &pf), 0);
+        CHECK_INT(sriov_set_numvfs(ctx, &pf, 0, NULL), 0);
+        CHECK_INT(sriov_set_numvfs(ctx, &pf, 1, NULL), 0);
+        sync_vf_count();
+        fk.vfs[0].spoofchk = false;
+        CHECK_INT(pool_stopped(ctx, net), 0);
+        CHECK(fk.vfs[0].spoofchk);
+        CHECK_STR(journal_types(ctx), "(none)");
+        vfh_network_free(net);
+        stop(ctx);
+}
+
 TEST(start_skips_a_vf_a_guest_holds)
 {
         const char *root;
