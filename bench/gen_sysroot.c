@@ -232,6 +232,7 @@ static void generate(struct gen *g)
                 kmodel_add_driver(g->root, drivers[i], NULL);
         kmodel_add_vfio(g->root);
         test_mkdir(g->root, "sys/block");
+        test_mkdir(g->root, "run/vfiohook"); /* the run dir lives under the sysroot too */
         for (unsigned int pf = 0; pf < n_pfs; pf++) {
                 unsigned int left = n_vfs - pf * g->vfs_per_pf;
 

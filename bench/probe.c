@@ -11,11 +11,14 @@
  *
  * At exit, one line goes to $VFH_BENCH_REPORT (appended) or to stderr:
  *   sysfs_reads=N sysfs_writes=N netlink_calls=N syscalls=N kernel_us=X netlink_us=X
- *   child_wait_us=X wall_us=X own_us=X
- * where the first three are the library's own seam counters (lib/internal.h).
+ *   child_wait_us=X lock_wait_us=X lock_hold_us=X wall_us=X own_us=X
+ * where the first three are the library's own seam counters (lib/internal.h), and the lock
+ * figures are about the global lock, run_dir/lock (lib/journal.c): from the first flock
+ * attempt to the one that got it, and from there to the close that released it.
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <string.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,12 +39,15 @@ struct probe {
         double netlink_us;    /* socket, setsockopt, sendto, recv */
         double child_wait_us; /* waitpid and poll: the detached writer of an unbind/probe */
         unsigned long syscalls;
+        int lock_fd; /* the global lock's descriptor, -1 when not open */
+        double lock_try_us, lock_got_us;
+        double lock_wait_us, lock_hold_us;
         struct vfh_counters counters;
         vfh_ctx *ctx;
         bool reported;
 };
 
-static struct probe probe;
+static struct probe probe = {.lock_fd = -1};
 
 static double now_us(void)
 {
@@ -78,10 +84,12 @@ static void report(void)
                 probe.counters = probe.ctx->counters;
         fprintf(out ? out : stderr,
                 "sysfs_reads=%lu sysfs_writes=%lu netlink_calls=%lu syscalls=%lu kernel_us=%.0f "
-                "netlink_us=%.0f child_wait_us=%.0f wall_us=%.0f own_us=%.0f\n",
+                "netlink_us=%.0f child_wait_us=%.0f lock_wait_us=%.0f lock_hold_us=%.0f "
+                "wall_us=%.0f own_us=%.0f\n",
                 probe.counters.sysfs_reads, probe.counters.sysfs_writes,
                 probe.counters.netlink_calls, probe.syscalls, probe.kernel_us, probe.netlink_us,
-                probe.child_wait_us, wall, wall - probe.kernel_us);
+                probe.child_wait_us, probe.lock_wait_us, probe.lock_hold_us, wall,
+                wall - probe.kernel_us);
         if (out)
                 fclose(out);
 }
@@ -130,7 +138,6 @@ vfh_ctx *__wrap_vfh_ctx_unref(vfh_ctx *ctx)
 WRAP(PLAIN, ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n))
 WRAP(PLAIN, ssize_t, pread, (int fd, void *buf, size_t n, off_t off), (fd, buf, n, off))
 WRAP(PLAIN, ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n))
-WRAP(PLAIN, int, close, (int fd), (fd))
 WRAP(PLAIN, ssize_t, readlinkat, (int dirfd, const char *path, char *buf, size_t n),
      (dirfd, path, buf, n))
 WRAP(PLAIN, DIR *, fdopendir, (int fd), (fd))
@@ -138,7 +145,6 @@ WRAP(PLAIN, struct dirent *, readdir, (DIR * dir), (dir))
 WRAP(PLAIN, int, closedir, (DIR * dir), (dir))
 WRAP(PLAIN, int, fstat, (int fd, struct stat *st), (fd, st))
 WRAP(PLAIN, int, fsync, (int fd), (fd))
-WRAP(PLAIN, int, flock, (int fd, int op), (fd, op))
 WRAP(PLAIN, int, mkdirat, (int dirfd, const char *path, mode_t mode), (dirfd, path, mode))
 WRAP(PLAIN, int, unlinkat, (int dirfd, const char *path, int flags), (dirfd, path, flags))
 WRAP(PLAIN, int, renameat, (int a, const char *pa, int b, const char *pb), (a, pa, b, pb))
@@ -153,6 +159,45 @@ WRAP(NETLINK, ssize_t, sendto,
      (int fd, const void *buf, size_t n, int flags, const struct sockaddr *to, socklen_t len),
      (fd, buf, n, flags, to, len))
 WRAP(NETLINK, ssize_t, recv, (int fd, void *buf, size_t n, int flags), (fd, buf, n, flags))
+
+/* The global lock: its descriptor is the one openat gave for "lock" (see __wrap_openat). */
+int __real_flock(int fd, int op);
+int __wrap_flock(int fd, int op);
+int __wrap_flock(int fd, int op)
+{
+        double t0 = now_us();
+        int r = __real_flock(fd, op);
+
+        account(t0, PLAIN);
+        if (fd == probe.lock_fd && (op & LOCK_EX)) {
+                if (probe.lock_try_us == 0)
+                        probe.lock_try_us = t0;
+                if (r == 0) {
+                        probe.lock_got_us = now_us();
+                        probe.lock_wait_us += probe.lock_got_us - probe.lock_try_us;
+                        probe.lock_try_us = 0;
+                }
+        }
+        return r;
+}
+
+int __real_close(int fd);
+int __wrap_close(int fd);
+int __wrap_close(int fd)
+{
+        double t0 = now_us();
+        int r = __real_close(fd);
+
+        account(t0, PLAIN);
+        if (fd == probe.lock_fd) {
+                if (probe.lock_got_us > 0)
+                        probe.lock_hold_us += now_us() - probe.lock_got_us;
+                probe.lock_got_us = 0;
+                probe.lock_try_us = 0;
+                probe.lock_fd = -1;
+        }
+        return r;
+}
 
 /* The variadic ones: the mode only exists when the flags create a file. */
 int __real_openat(int dirfd, const char *path, int flags, ...);
@@ -173,6 +218,8 @@ int __wrap_openat(int dirfd, const char *path, int flags, ...)
         t0 = now_us();
         r = __real_openat(dirfd, path, flags, mode);
         account(t0, PLAIN);
+        if (r >= 0 && strcmp(path, "lock") == 0)
+                probe.lock_fd = r;
         return r;
 }
 
