@@ -302,6 +302,12 @@ static void check_cmdline(const struct kernel_facts *f, struct doctor_report *re
         char intel[32], amd[32], iommu[32], facts[160];
         bool off;
 
+        if (!f->cmdline[0]) {
+                doctor_add(report, "kernel_cmdline", "/proc/cmdline", DOCTOR_INFO, NULL,
+                           "cannot read the kernel command line");
+                return;
+        }
+
         cmdline_value(f->cmdline, "intel_iommu", intel, sizeof(intel));
         cmdline_value(f->cmdline, "amd_iommu", amd, sizeof(amd));
         cmdline_value(f->cmdline, "iommu", iommu, sizeof(iommu));
