@@ -2,7 +2,8 @@
 # The network hook with the real libvirtd (issue 6, test 3): a hostdev pool (<pf dev>) whose
 # <vfh:pool> asks for 4 VFs, spoofchk off and trust on. `virsh net-start` creates the VFs and
 # sets the policy on every one, a guest gets one of them (on vfio-pci, its group held by
-# QEMU), and net-destroy removes the VFs again (remove_on_stop='yes'). A pool without
+# QEMU), and net-destroy removes the VFs again (remove_on_stop='yes'); net-destroy under a
+# running guest leaves its VF alone, and `vfiohookctl recover` finishes after it. A pool without
 # remove_on_stop keeps its VFs but gets spoofchk and trust back; a pool asking for a count
 # the PF does not have is refused with our one line, and changes nothing; a hostdev network
 # without our metadata is not touched. Every assertion reads the kernel.
@@ -91,6 +92,35 @@ fi
 t_ok "net-destroy pool" virsh net-destroy pool
 t_is "$(cat "$pfdev/sriov_numvfs")" 0 "net-destroy: the VFs we created are gone (remove_on_stop)"
 t_is "$(virtfns)" 0 "net-destroy: no virtfn links"
+
+# --- 1b. net-destroy while a guest still holds a VF: that VF keeps the pool's policy and the
+# VFs stay; after the guest, `vfiohookctl recover` finishes what stopped could not ----------
+t_ok "net-start pool again" virsh net-start pool
+if t_ok "start g1 again" virsh start g1; then
+	idx=$(ip -j link show dev "$pf" | jq -r --arg m "$mac" '.[0].vfinfo_list | map(.address) | index($m)')
+	vf=$(vf_addr "$RIG_IGB0" "$idx")
+	if virsh net-destroy pool 2>/tmp/nd.err; then
+		t_is "$(pci_driver "$vf")" vfio-pci "net-destroy under g1: its VF stays with the guest"
+		t_is "$(cat "$pfdev/sriov_numvfs")" 4 "net-destroy under g1: no VF removed while one is assigned"
+		t_is "$(vfs ".spoofchk" | cut -d, -f$((idx + 1)))" false "net-destroy under g1: its VF keeps the pool's spoofchk"
+		t_is "$(vfs .spoofchk | tr -cd t | wc -c)" 3 "net-destroy under g1: the 3 other VFs got spoofchk back"
+		t_ok "destroy g1" virsh destroy g1
+		t_is "$(pci_driver "$vf")" igbvf "after g1: its VF is back on igbvf"
+		if [ -x "$VFH_BUILD_DIR/vfiohookctl" ]; then
+			t_ok "vfiohookctl recover" "$VFH_BUILD_DIR/vfiohookctl" recover
+			t_is "$(cat "$pfdev/sriov_numvfs")" 0 "recover: the pool's VFs are gone (remove_on_stop)"
+		else
+			t_diag "no vfiohookctl built: removing the VFs by hand"
+			echo 0 >"$pfdev/sriov_numvfs"
+		fi
+	else
+		t_diag "libvirt refuses net-destroy while a guest uses the pool: $(cat /tmp/nd.err)"
+		t_ok "destroy g1" virsh destroy g1
+		t_ok "net-destroy pool" virsh net-destroy pool
+		t_is "$(cat "$pfdev/sriov_numvfs")" 0 "net-destroy: the VFs we created are gone"
+	fi
+fi
+t_ok "net-undefine pool" virsh net-undefine pool
 
 # --- 2. without remove_on_stop: the VFs stay, the policy goes ------------------------------
 pool_xml keep 6d90bb01-0000-4000-8000-000000000002 "numvfs='2' spoofchk='off' trust='on'" >/tmp/keep.xml
