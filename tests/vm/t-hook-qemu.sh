@@ -4,6 +4,8 @@
 # and guests are started and destroyed with virsh. Every assertion reads the kernel.
 #   1  <hostdev managed='no'> on one endpoint of the bridge group: both endpoints on
 #      vfio-pci while QEMU holds /dev/vfio/N, their own drivers afterwards
+#   1b <hostdev managed='yes'> on the other endpoint: libvirt binds it, we bind only its
+#      companion (libvirt alone refuses: "group N is not viable")
 #   5  a second domain needing the same group is refused and the refusal names the first
 #   4  a denied device and a host-critical one: virsh start fails with our one line, and a
 #      snapshot of every driver, driver_override and VF is unchanged
@@ -96,6 +98,19 @@ t_is "$(cat $(pci_dev $RIG_BR_E1000)/driver_override):$(cat $(pci_dev $RIG_BR_VI
 t_not "after d1: /dev/vfio/$g is gone" test -e /dev/vfio/$g
 t_is "$(grep '^d1 ' /run/site-hook.log | tr '\n' ',')" \
 	"d1 prepare,d1 start,d1 started,d1 stopped,d1 release," "the site's own hooks/qemu saw every call"
+
+# --- 1b: managed='yes': the companion is ours, the device libvirt's ---------------------
+t_ok "define d2 (<hostdev managed='yes'> $RIG_BR_VIRTIO)" define d2 02 "$(hostdev_xml $RIG_BR_VIRTIO yes)"
+t_ok "start d2" virsh start d2
+pid=$(cat /run/libvirt/qemu/d2.pid 2>/dev/null)
+t_is "$(pci_driver $RIG_BR_E1000):$(pci_driver $RIG_BR_VIRTIO)" "vfio-pci:vfio-pci" \
+	"d2 runs: the companion (ours) and the device (libvirt's) on vfio-pci"
+t_ok "d2 runs: QEMU ($pid) holds /dev/vfio/$g" holds_group "$pid" "$g"
+t_ok "destroy d2" virsh destroy d2
+t_is "$(pci_driver $RIG_BR_E1000):$(pci_driver $RIG_BR_VIRTIO)" "e1000:virtio-pci" \
+	"after d2: both endpoints back on their drivers"
+t_is "$(cat $(pci_dev $RIG_BR_E1000)/driver_override):$(cat $(pci_dev $RIG_BR_VIRTIO)/driver_override)" \
+	"(null):(null)" "after d2: driver_override cleared"
 
 # --- 4: a denied device and a host-critical device --------------------------------------
 before=$(snapshot)
