@@ -5,9 +5,8 @@
  * nobody left to call release; recover replays those journals newest first, as release would.
  *
  * "Running" is decided as the hooks decide it (journal_owner_running: the owner lock, QEMU's
- * pid file, the network's status file), so recover works while libvirtd is down. A journal is
- * replayed under its owner lock and the global lock, and only if it did not change since it
- * was judged stale: a hook that ran in between wins.
+ * pid file, the network's status file), so recover works while libvirtd is down. The replay
+ * itself is lib/recover.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,9 +14,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "journal.h"
-#include "pool.h"
-#include "txn.h"
+#include "recover.h"
 
 struct recover_opts {
         const char *name; /* NULL: every stale journal */
@@ -47,48 +46,11 @@ static void print_plan(const struct journal *j)
         }
 }
 
-/* A network journal: VF settings back; VFs removed only where its numvfs record carries the
- * pool's remove_on_stop=yes (recover has no network XML to ask). */
-static int replay(struct cli *cli, struct journal *j)
-{
-        if (j->kind == JOURNAL_OWNER_NETWORK)
-                return pool_journal_undo(cli->ctx, j, false);
-        return txn_release(cli->ctx, j);
-}
-
-/* Under both locks: reload, make sure nothing changed since it was judged stale, replay. */
-static int recover_locked(struct cli *cli, const struct journal *seen)
-{
-        _cleanup_journal_ struct journal *j = NULL;
-        int r = journal_load(cli->ctx, seen->id, &j);
-
-        if (r == -ENOENT)
-                return 0; /* released meanwhile */
-        if (r < 0)
-                return r;
-        if (j->next_seq != seen->next_seq || j->n_records != seen->n_records)
-                return vfh_errorf(cli->ctx, EAGAIN,
-                                  "%s %s: its journal changed while recover looked at it (a "
-                                  "hook ran); check `vfiohookctl status` and run recover again",
-                                  journal_owner_kind_name(j->kind), j->name);
-        return replay(cli, j);
-}
-
 static int recover_one(struct cli *cli, const struct journal *seen)
 {
-        int hold = -1, lock = -1, r;
         size_t n = seen->n_records;
+        int r = recover_owner(cli->ctx, seen);
 
-        /* The hooks' order: owner lock, then global lock. */
-        r = journal_hold(cli->ctx, seen->id, &hold);
-        if (r < 0)
-                return cli_fail_lib(cli, r);
-        r = journal_lock(cli->ctx, &lock);
-        if (r >= 0) {
-                r = recover_locked(cli, seen);
-                journal_unlock(lock);
-        }
-        journal_unlock(hold);
         if (r < 0)
                 return cli_fail_lib(cli, r);
         printf("%s %s (%s): undid %zu record%s\n", journal_owner_kind_name(seen->kind), seen->name,
@@ -109,20 +71,22 @@ static int consider(struct cli *cli, struct recover_opts *o, const char *id)
         if (!journal_matches(j, o->name))
                 return EXIT_OK;
         o->matched = true;
-        if (j->kind == JOURNAL_OWNER_CLI) {
+        switch (recover_judge(cli->ctx, j)) {
+        case RECOVER_CLI:
                 if (o->name)
                         return cli_fail("journal %s: devices detached by `vfiohookctl detach` "
                                         "stay claimed until `vfiohookctl reattach BDF`",
                                         j->id);
                 return EXIT_OK;
-        }
-        if (journal_owner_running(cli->ctx, j)) {
+        case RECOVER_RUNNING:
                 if (o->name)
                         return cli_fail("%s %s is running: its journal belongs to it; stop it "
                                         "(its release hook restores everything), or wait for "
                                         "the hook that holds it",
                                         journal_owner_kind_name(j->kind), j->name);
                 return EXIT_OK;
+        case RECOVER_STALE:
+                break;
         }
         o->n_stale++;
         if (o->dry_run) {
