@@ -16,6 +16,8 @@ VM_TIMEOUT=600
 t_require_rig
 H=${VFH_BUILD_DIR:?}/vfiohook-qemu-hook
 [ -x "$H" ] || t_bail "no qemu hook in $VFH_BUILD_DIR"
+V=$VFH_BUILD_DIR/vfiohookctl
+[ -x "$V" ] || t_bail "no vfiohookctl in $VFH_BUILD_DIR"
 
 mkdir -p /etc/libvirt/hooks/qemu.d /etc/vfiohook
 cp "$H" /etc/libvirt/hooks/qemu.d/vfiohook && chmod 755 /etc/libvirt/hooks/qemu.d/vfiohook
@@ -121,6 +123,11 @@ t_match "$err" "*exit status 1: vfiohook: *$RIG_MF0*denied by 'deny = $RIG_MF0'*
 t_is "$(hook_lines "$err" | wc -l)" 1 "the refusal is one line"
 t_diag "virsh: $(hook_lines "$err")"
 t_is "$(snapshot)" "$before" "nothing changed (not even the e1000e listed first)"
+out=$("$V" plan --domain d4 2>&1)
+t_is "$?" 1 "vfiohookctl plan --domain d4 (virsh dumpxml) refuses too"
+t_match "$out" "*$RIG_E1000E: e1000e -> vfio-pci*REFUSED: $RIG_MF0: *denied*" \
+	"the dry run shows the e1000e's planned move and the refusal"
+t_is "$(snapshot)" "$before" "the dry run changed nothing"
 
 t_ok "define d4c (<hostdev managed='yes'> the 9p root device)" define d4c 14 "$(hostdev_xml $RIG_9P_ROOT yes)"
 err=$(virsh start d4c 2>&1) && t_fail "start d4c should be refused" || t_pass "start d4c is refused"
