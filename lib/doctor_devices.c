@@ -337,43 +337,36 @@ static void report_journal(vfh_ctx *ctx, const struct journal *j, struct doctor_
                    kind, j->name, j->n_records);
 }
 
-static int check_journals(vfh_ctx *ctx, struct doctor_report *report)
+static void check_journals(vfh_ctx *ctx, struct doctor_report *report)
 {
         char **ids = NULL;
-        int r;
 
         /* Listing would create the run dir; doctor changes nothing. */
         if (!sysfs_exists(ctx, "%s", vfh_ctx_get_run_dir(ctx)))
-                return 0;
-        r = journal_list_ids(ctx, &ids);
-        if (r < 0) {
+                return;
+        if (journal_list_ids(ctx, &ids) < 0) {
                 doctor_add(report, "journals", vfh_ctx_get_run_dir(ctx), DOCTOR_FAIL,
                            "fix the run directory as the message says", "%s",
                            vfh_ctx_last_error(ctx));
-                return 0;
+                return;
         }
-        for (char **id = ids; *id && r >= 0; id++) {
+        for (char **id = ids; *id; id++) {
                 _cleanup_journal_ struct journal *j = NULL;
                 char subject[JOURNAL_ID_MAX + 16];
+                int r = journal_load(ctx, *id, &j);
 
                 snprintf(subject, sizeof(subject), "%s.journal", *id);
-                r = journal_load(ctx, *id, &j);
-                if (r == -ENOENT) {
-                        r = 0; /* released while we looked */
-                        continue;
-                }
-                if (r < 0) {
+                if (r == -ENOENT)
+                        continue; /* released while we looked */
+                if (r < 0)
                         doctor_add(report, "journals", subject, DOCTOR_FAIL,
                                    "read it; once its devices are back where they belong, remove "
                                    "it: vfiohook never applies a journal it cannot fully read",
                                    "%s", vfh_ctx_last_error(ctx));
-                        r = 0;
-                        continue;
-                }
-                report_journal(ctx, j, report);
+                else
+                        report_journal(ctx, j, report);
         }
         journal_ids_free(ids);
-        return r;
 }
 
 /* Claims of every journal that can be read (doctor reports the others). */

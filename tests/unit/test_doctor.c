@@ -235,8 +235,10 @@ TEST(broken_host_fails_with_a_fix_each)
                         "cgroup_device_acl = [\n    \"/dev/null\", \"/dev/full\"\n]\n");
         snprintf(path, sizeof(path), "%s/dev/vfio/vfio", root);
         chmod(path, 0600);
+        test_write_file(root, "run/vfiohook/broken.journal", "vfiohook-journal version=1\n");
 
         run_doctor(root, &r);
+        CHECK_ITEM(&r, "journals", "broken.journal", "fail", "broken");
         CHECK_ITEM(&r, "kernel_cmdline", NULL, "fail", "turns the IOMMU off: intel_iommu=off");
         CHECK_ITEM(&r, "interrupt_remapping", NULL, "fail", "vfio_iommu_type1 refuses");
         it = find(&r, "interrupt_remapping", NULL);
