@@ -462,3 +462,81 @@ TEST(start_plans_only_the_interfaces_that_arrive_with_an_address)
         vfh_domain_free(dom);
         vfh_ctx_unref(ctx);
 }
+
+/* ---- vfiohookctl plan: the same plan, as the admin sees it ---- */
+
+static int run_plan(const char *root, const char *xml, const char *extra, char *out, size_t size)
+{
+        const char *build = getenv("VFH_BUILD_DIR");
+        char cmd[PATH_MAX * 3];
+        size_t n;
+        FILE *p;
+        int status;
+
+        test_write_file(root, "domain.xml", "%s", xml);
+        snprintf(cmd, sizeof(cmd),
+                 "%s/vfiohookctl --sysroot %s --run-dir /run/vfiohook plan --xml %s/domain.xml %s",
+                 build ? build : ".", root, root, extra);
+        p = popen(cmd, "r");
+        if (!p)
+                return -1;
+        n = fread(out, 1, size - 1, p);
+        out[n] = '\0';
+        status = pclose(p);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#define SATA_HOSTDEV                                                                               \
+        "<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0' bus='0' "   \
+        "slot='0x1f' function='2'/></source></hostdev>"
+
+#define PLAN_XML(devices, metadata)                                                                \
+        "<domain type='kvm'>\n<name>alpha</name><uuid>" UUID_A "</uuid>\n<metadata>"               \
+        "<vfh:vfiohook xmlns:vfh='urn:x-vfiohook:1'>" metadata "</vfh:vfiohook></metadata>\n"      \
+        "<devices>\n" devices "\n</devices></domain>\n"
+
+TEST(plan_cli_shows_members_mdevs_and_the_verdict)
+{
+        const char *root = rig();
+        static char out[65536];
+
+        CHECK_INT(run_plan(root, PLAN_XML(HOSTDEV("yes", "5", "1") "\n" MDEV_HOSTDEV, MDEV_META),
+                           "", out, sizeof(out)),
+                  0);
+        CHECK_CONTAINS(out, "prepare:\n  0000:05:01.0: <hostdev managed='yes'> (line 5), IOMMU "
+                            "group 14, driver vfio-pci\n"
+                            "    0000:04:00.0: bridge, left alone\n"
+                            "    0000:05:01.0: e1000, libvirt binds it (managed='yes')\n"
+                            "    0000:05:02.0: virtio-pci -> vfio-pci\n");
+        CHECK_CONTAINS(out, "  mdev " MDEV_UUID " (parent mtty, type mtty-2): create, remove at "
+                            "release\n");
+        CHECK_CONTAINS(out, "start:\n  nothing more");
+        CHECK_CONTAINS(out, "verdict: would start\n");
+        CHECK_STR(kmodel_driver(root, br_virtio.name), "virtio-pci");
+        CHECK(!log_has_writes(root));
+
+        CHECK_INT(
+            run_plan(root, PLAN_XML(HOSTDEV("yes", "5", "1"), ""), "--json", out, sizeof(out)), 0);
+        CHECK_CONTAINS(out, "\"kind\": \"plan\"");
+        CHECK_CONTAINS(out, "\"address\": \"0000:05:01.0\",\n              \"driver\": "
+                            "\"e1000\",\n              \"action\": \"libvirt\"");
+        CHECK_CONTAINS(out, "\"address\": \"0000:05:02.0\",\n              \"driver\": "
+                            "\"virtio-pci\",\n              \"action\": \"bind\"");
+}
+
+TEST(plan_cli_lists_every_refusal_and_exits_1)
+{
+        const char *root = rig();
+        static char out[65536];
+
+        CHECK_INT(run_plan(root,
+                           PLAN_XML(HOSTDEV("no", "3", "0") SATA_HOSTDEV MDEV_HOSTDEV,
+                                    "<vfh:mdev uuid='" MDEV_UUID "' parent='nope' type='x'/>"),
+                           "", out, sizeof(out)),
+                  1);
+        CHECK_CONTAINS(out, "    0000:03:00.0: e1000e -> vfio-pci\n");
+        CHECK_CONTAINS(out, "  REFUSED: 0000:00:1f.2: detach: group 9 is not viable: ");
+        CHECK_CONTAINS(out, "  REFUSED: mdev " MDEV_UUID ": parent nope is not under ");
+        CHECK_CONTAINS(out, "verdict: refused; prepare would change nothing\n");
+        CHECK_STR(kmodel_driver(root, e1000e.name), "e1000e");
+}
