@@ -6,7 +6,7 @@
 # (qemu prepare, network port-created, qemu start, network port-deleted, qemu release) counts
 # the operations that pass the sysfs and netlink seams in each call (VFH_FAULT_REPORT). Then,
 # for every call and every operation N of it, the call is run with VFH_FAULT=any:N:fail and
-# again with any:N:kill, followed by what comes next on a real host: libvirt's release after a
+# again with any:N:kill (and kill-after at each call's last operation), followed by what comes next on a real host: libvirt's release after a
 # failed start, `vfiohookctl recover` after a failed release. After each point the host must be
 # exactly as before: every driver, driver_override, sriov_numvfs, VF attribute and /dev/vfio
 # node, and no journal left. Needs hooks built with VFH_TEST_BUILD (-DVFH_SANITIZE=ON).
@@ -158,47 +158,64 @@ recover_after() {
 	fi
 }
 tried=0 restored=0 leftovers=0 t_loop=$(date +%s)
-# VFH_FAULT_ACTIONS narrows the loop when debugging (e.g. "kill"); the test wants both
+# point PHASE N ACTION: the earlier calls clean, PHASE with the fault, then the recovery
+point() {
+	p=$1 n=$2 action=$3
+	for q in $PHASES; do
+		[ $q = $p ] && break
+		call $q >/dev/null 2>&1
+	done
+	rm -f $W/report
+	VFH_FAULT=any:$n:$action VFH_FAULT_REPORT=$W/report call $p >$W/out 2>&1
+	rc=$?
+	fired=$(grep -c '^fire ' $W/report 2>/dev/null)
+	: >$W/recover.out
+	recover_after $p
+	if [ "${fired:-0}" -ge 1 ]; then
+		tried=$((tried + 1))
+	else
+		t_fail "$p $action at $n: the fault did not fire" "$(cat $W/out)"
+	fi
+	now=$(snapshot)
+	if [ "$now" = "$before" ]; then
+		restored=$((restored + 1))
+	else
+		t_fail "$p $action at $n (rc $rc, $(sed -n 's/^fire //p' $W/report)): host not restored" \
+			"$(printf '%s\n' "$now" | diff $W/before - | grep '^[<>]' | head -n 8)" \
+			"hook: $(head -c 300 $W/out)" "recovery: $(head -c 300 $W/recover.out)"
+		"$CTL" recover >/dev/null 2>&1 # keep later points meaningful
+		[ "$(snapshot)" = "$before" ] || t_bail "the host cannot be brought back; stopping"
+	fi
+	[ "$(journals)" = 0 ] || { leftovers=$((leftovers + 1)); rm -f /run/vfiohook/*.journal; }
+}
+
+# fail and kill (before the operation) at every point; kill-after at the last point of each
+# call, where the change is made but the call cannot record it (elsewhere kill-after N is
+# kill N+1). VFH_FAULT_ACTIONS narrows the loop when debugging (e.g. "kill").
 actions=${VFH_FAULT_ACTIONS-fail kill}
 n_actions=$(echo $actions | wc -w)
+expected=$((n_actions * total))
 for action in $actions; do
 	for p in $PHASES; do
 		eval "n_max=\$count_$(echo $p | tr - _)"
 		n=1
 		while [ "$n" -le "$n_max" ]; do
-			for q in $PHASES; do
-				[ $q = $p ] && break
-				call $q >/dev/null 2>&1
-			done
-			rm -f $W/report
-			VFH_FAULT=any:$n:$action VFH_FAULT_REPORT=$W/report call $p >$W/out 2>&1
-			rc=$?
-			fired=$(grep -c '^fire ' $W/report 2>/dev/null)
-			: >$W/recover.out
-			recover_after $p
-			if [ "${fired:-0}" -ge 1 ]; then
-				tried=$((tried + 1))
-			else
-				t_fail "$p $action at $n: the fault did not fire" "$(cat $W/out)"
-			fi
-			now=$(snapshot)
-			if [ "$now" = "$before" ]; then
-				restored=$((restored + 1))
-			else
-				t_fail "$p $action at $n (rc $rc, $(sed -n 's/^fire //p' $W/report)): host not restored" \
-					"$(printf '%s\n' "$now" | diff $W/before - | grep '^[<>]' | head -n 8)" \
-					"hook: $(head -c 300 $W/out)" "recovery: $(head -c 300 $W/recover.out)"
-				"$CTL" recover >/dev/null 2>&1 # keep later points meaningful
-				[ "$(snapshot)" = "$before" ] || t_bail "the host cannot be brought back; stopping"
-			fi
-			[ "$(journals)" = 0 ] || { leftovers=$((leftovers + 1)); rm -f /run/vfiohook/*.journal; }
+			point $p $n $action
 			n=$((n + 1))
 		done
 	done
 done
+if [ -n "$actions" ]; then
+	for p in $PHASES; do
+		eval "n_max=\$count_$(echo $p | tr - _)"
+		[ "$n_max" -gt 0 ] || continue
+		expected=$((expected + 1))
+		point $p "$n_max" kill-after
+	done
+fi
 secs=$(($(date +%s) - t_loop))
-t_diag "fault points: $tried tried of $((n_actions * total)) counted ($total per action: $actions), $restored restored, $leftovers with a journal left, in $secs s"
-t_is "$tried" "$((n_actions * total))" "every counted point was tried"
+t_diag "fault points: $tried tried of $expected counted ($total operations x $actions, plus kill-after at the last of each call), $restored restored, $leftovers with a journal left, in $secs s"
+t_is "$tried" "$expected" "every counted point was tried"
 t_is "$restored" "$tried" "every point restored the host (100 %)"
 t_is "$leftovers" 0 "no journal left after any point"
 t_done
