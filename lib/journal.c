@@ -811,7 +811,15 @@ int journal_list_ids(vfh_ctx *ctx, char ***ret)
         char **ids = calloc(1, sizeof(char *)), **grown;
         size_t n = 0;
         struct dirent *de;
-        int dirfd = open_run_dir(ctx);
+        int dirfd;
+
+        /* Listing is a read (doctor, list, check): a missing run dir holds no journal, and
+         * stays missing. */
+        if (ids && !sysfs_exists(ctx, "%s", ctx->run_dir)) {
+                *ret = ids;
+                return 0;
+        }
+        dirfd = open_run_dir(ctx);
 
         if (dirfd < 0 || !ids) {
                 free(ids);

@@ -402,3 +402,18 @@ TEST(sriov_cli_shows_and_checks_arguments)
         CHECK_INT(run(root, "sriov nosuch0", out, sizeof(out)), 1);
         CHECK_INT(run(root, "sriov 0000:03:00.0", out, sizeof(out)), 1);
 }
+
+/* The group checks look for claims in the journals; that must not create the run dir. */
+TEST(doctor_creates_no_run_dir)
+{
+        const char *root = test_tmpdir();
+        struct doctor_report r = {0};
+        char path[PATH_MAX];
+
+        add_devices(root);
+        run_doctor(root, &r);
+        CHECK_ITEM(&r, "groups", "group 13", "ok", "can be passed through");
+        snprintf(path, sizeof(path), "%s/run/vfiohook", root);
+        CHECK(access(path, F_OK) < 0);
+        doctor_report_clear(&r);
+}
