@@ -6,6 +6,7 @@
 #      vfio-pci while QEMU holds /dev/vfio/N, their own drivers afterwards
 #   1b <hostdev managed='yes'> on the other endpoint: libvirt binds it, we bind only its
 #      companion (libvirt alone refuses: "group N is not viable")
+#   r  libvirtd restarts while a guest runs: our reconnect call passes and the guest lives on
 #   5  a second domain needing the same group is refused and the refusal names the first
 #   4  a denied device and a host-critical one: virsh start fails with our one line, and a
 #      snapshot of every driver, driver_override and VF is unchanged
@@ -92,6 +93,14 @@ t_diag "virsh: $(hook_lines "$err")"
 t_is "$(snapshot)" "$before" "nothing changed on the host"
 t_ok "d1 still holds /dev/vfio/$g" holds_group "$pid" "$g"
 
+# libvirtd restarts while d1 runs: reconnect/begin must never fail (it would kill the guest)
+lpid=$(cat /run/libvirtd.pid)
+kill "$lpid" && wait_for 30 sh -c "! kill -0 $lpid" || t_bail "libvirtd did not stop"
+libvirtd -d && wait_for 120 libvirt_alive_and_answering || t_bail "libvirtd did not come back"
+t_file_has /run/site-hook.log "d1 reconnect" "libvirtd ran the reconnect hook"
+t_is "$(virsh domstate d1)" running "d1 survived libvirtd's restart and our reconnect"
+t_ok "d1 still holds /dev/vfio/$g after the reconnect" holds_group "$pid" "$g"
+
 t_ok "destroy d1" virsh destroy d1
 t_is "$(pci_driver $RIG_BR_E1000):$(pci_driver $RIG_BR_VIRTIO):$(pci_driver $RIG_BRIDGE)" \
 	"e1000:virtio-pci:" "after d1: e1000 and virtio-pci are back, the bridge still driverless"
@@ -99,7 +108,8 @@ t_is "$(cat $(pci_dev $RIG_BR_E1000)/driver_override):$(cat $(pci_dev $RIG_BR_VI
 	"(null):(null)" "after d1: driver_override cleared"
 t_not "after d1: /dev/vfio/$g is gone" test -e /dev/vfio/$g
 t_is "$(grep '^d1 ' /run/site-hook.log | tr '\n' ',')" \
-	"d1 prepare,d1 start,d1 started,d1 stopped,d1 release," "the site's own hooks/qemu saw every call"
+	"d1 prepare,d1 start,d1 started,d1 reconnect,d1 stopped,d1 release," \
+	"the site's own hooks/qemu saw every call"
 
 # --- 1b: managed='yes': the companion is ours, the device libvirt's ---------------------
 t_ok "define d2 (<hostdev managed='yes'> $RIG_BR_VIRTIO)" define d2 02 "$(hostdev_xml $RIG_BR_VIRTIO yes)"
