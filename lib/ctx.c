@@ -75,6 +75,7 @@ _public_ vfh_ctx *vfh_ctx_unref(vfh_ctx *ctx)
         free(ctx->run_dir);
         for (size_t i = 0; i < ctx->n_network_dirs; i++)
                 free(ctx->network_dirs[i]);
+        block_links_free(ctx->block_links);
         free(ctx);
         return NULL;
 }
@@ -98,6 +99,8 @@ _public_ int vfh_ctx_set_sysroot(vfh_ctx *ctx, const char *dir)
         if (ctx->sysroot_fd >= 0)
                 close(ctx->sysroot_fd);
         ctx->sysroot_fd = fd;
+        block_links_free(ctx->block_links); /* another host's disks */
+        ctx->block_links = NULL;
         return 0;
 }
 

@@ -21,6 +21,10 @@ struct vfh_counters {
         unsigned long netlink_calls;
 };
 
+/* /sys/block's link targets, cached per context by lib/pci.c. */
+struct block_links;
+void block_links_free(struct block_links *links);
+
 struct vfh_ctx {
         int refcount;
         char *sysroot;
@@ -34,6 +38,7 @@ struct vfh_ctx {
         void *log_data;
         int log_priority;
         struct vfh_counters counters;
+        struct block_links *block_links; /* NULL until a device load needs it */
         char last_error[VFH_ERROR_MAX];
 };
 

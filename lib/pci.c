@@ -176,7 +176,88 @@ static bool path_below(const char *path, const char *name)
         return false;
 }
 
-static void read_blocks(vfh_ctx *ctx, struct pci_dev *dev)
+/*
+ * Every device load asks which disks hang below the device (hostcrit.c refuses to detach the
+ * controller of a disk in use). Reading /sys/block for each device made a scan of N devices
+ * cost N x disks readlinks: 190k of list's 220k sysfs reads on a 1024-function host with 188
+ * disks (docs/PERFORMANCE.md). The links are read once per context instead, and again after
+ * any sysfs write of ours, which may have unbound a disk's controller. Contexts live for one
+ * hook call or one command (only the context API is exported).
+ */
+struct block_link {
+        char name[PCI_BLOCK_MAX];
+        char *target;
+};
+
+struct block_links {
+        unsigned long writes_seen; /* ctx->counters.sysfs_writes when read */
+        size_t n;
+        struct block_link *v;
+};
+
+void block_links_free(struct block_links *links)
+{
+        if (!links)
+                return;
+        for (size_t i = 0; i < links->n; i++)
+                free(links->v[i].target);
+        free(links->v);
+        free(links);
+}
+
+static int block_links_add(struct block_links *links, const char *name, const char *target)
+{
+        struct block_link *grown = reallocarray(links->v, links->n + 1, sizeof(*links->v));
+
+        if (!grown)
+                return -ENOMEM;
+        links->v = grown;
+        snprintf(grown[links->n].name, sizeof(grown[links->n].name), "%s", name);
+        grown[links->n].target = strdup(target);
+        if (!grown[links->n].target)
+                return -ENOMEM;
+        links->n++;
+        return 0;
+}
+
+/* NULL when /sys/block cannot be read, or on ENOMEM (the caller then reads it directly). */
+static struct block_links *block_links_read(vfh_ctx *ctx)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        struct block_links *links;
+        struct dirent *de;
+
+        if (sysfs_opendir(ctx, &dir, "/sys/block") < 0)
+                return NULL;
+        links = calloc(1, sizeof(*links));
+        if (!links)
+                return NULL;
+        links->writes_seen = ctx->counters.sysfs_writes;
+        while ((de = readdir(dir))) {
+                char target[PATH_MAX];
+
+                if (de->d_name[0] == '.' || strlen(de->d_name) >= PCI_BLOCK_MAX)
+                        continue;
+                if (sysfs_readlink(ctx, target, sizeof(target), "/sys/block/%s", de->d_name) < 0)
+                        continue;
+                if (block_links_add(links, de->d_name, target) < 0) {
+                        block_links_free(links);
+                        return NULL;
+                }
+        }
+        return links;
+}
+
+static const struct block_links *block_links_get(vfh_ctx *ctx)
+{
+        if (ctx->block_links && ctx->block_links->writes_seen == ctx->counters.sysfs_writes)
+                return ctx->block_links;
+        block_links_free(ctx->block_links);
+        ctx->block_links = block_links_read(ctx);
+        return ctx->block_links;
+}
+
+static void read_blocks_uncached(vfh_ctx *ctx, struct pci_dev *dev)
 {
         _cleanup_closedir_ DIR *dir = NULL;
         struct dirent *de;
@@ -193,6 +274,19 @@ static void read_blocks(vfh_ctx *ctx, struct pci_dev *dev)
                 if (path_below(target, dev->name))
                         strcpy(dev->blocks[dev->n_blocks++], de->d_name);
         }
+}
+
+static void read_blocks(vfh_ctx *ctx, struct pci_dev *dev)
+{
+        const struct block_links *links = block_links_get(ctx);
+
+        if (!links) {
+                read_blocks_uncached(ctx, dev);
+                return;
+        }
+        for (size_t i = 0; i < links->n && dev->n_blocks < PCI_MAX_BLOCKS; i++)
+                if (path_below(links->v[i].target, dev->name))
+                        strcpy(dev->blocks[dev->n_blocks++], links->v[i].name);
 }
 
 static int read_identity(vfh_ctx *ctx, struct pci_dev *dev)
