@@ -58,8 +58,14 @@ static const struct kind others[] = {
     {0x8086, 0x43e8, 0x0c8000, 0, NULL, false, false, false},
 };
 
-static const char *const drivers[] = {"pcieport", "nvme", "amdgpu", "snd_hda_intel", "e1000e",
-                                      "xhci_hcd", "ahci", "igb",    "igbvf"};
+/* Each driver with its ID table, so the model's drivers_probe finds it again. */
+static const struct {
+        const char *name, *ids;
+} drivers[] = {
+    {"pcieport", "8086:43b8"},      {"nvme", "144d:a808"},   {"amdgpu", "1002:73bf"},
+    {"snd_hda_intel", "1002:ab28"}, {"e1000e", "8086:15b8"}, {"xhci_hcd", "8086:43ed"},
+    {"ahci", "8086:43d2"},          {"igb", "8086:1521"},    {"igbvf", "8086:1520"},
+};
 
 static void add_disk(struct gen *g, const struct kdev *d)
 {
@@ -229,7 +235,7 @@ static void generate(struct gen *g)
         unsigned int index = 0;
 
         for (size_t i = 0; i < ARRAY_SIZE(drivers); i++)
-                kmodel_add_driver(g->root, drivers[i], NULL);
+                kmodel_add_driver(g->root, drivers[i].name, drivers[i].ids);
         kmodel_add_vfio(g->root);
         test_mkdir(g->root, "sys/block");
         test_mkdir(g->root, "run/vfiohook"); /* the run dir lives under the sysroot too */

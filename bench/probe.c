@@ -10,11 +10,22 @@
  * internal system calls count as our own time: the report errs on the side of overhead.
  *
  * At exit, one line goes to $VFH_BENCH_REPORT (appended) or to stderr:
- *   sysfs_reads=N sysfs_writes=N netlink_calls=N syscalls=N kernel_us=X netlink_us=X
- *   child_wait_us=X lock_wait_us=X lock_hold_us=X wall_us=X own_us=X
- * where the first three are the library's own seam counters (lib/internal.h), and the lock
- * figures are about the global lock, run_dir/lock (lib/journal.c): from the first flock
- * attempt to the one that got it, and from there to the close that released it.
+ *   sysfs_reads=N sysfs_writes=N netlink_calls=N syscalls=N kernel_us=X netlink_us=X sync_us=X
+ *   child_wait_us=X fork_us=X sleep_us=X lock_wait_us=X lock_hold_us=X wall_us=X own_us=X
+ *   cpu_us=X own_cpu_us=X fork_cpu_us=X
+ * sysfs_reads, sysfs_writes and netlink_calls are the library's own seam counters
+ * (lib/internal.h). kernel_us is the time inside file and netlink system calls, netlink_us
+ * the netlink part of it, sync_us the journal's fsync part. child_wait_us is the wait for the
+ * detached writer of a blocking sysfs write (lib/sysfs.c sysfs_write_deadline): the kernel's unbind
+ * or probe, plus the writer's own fork and exit. fork_us is the parent's side of those forks and
+ * sleep_us the lock's polling sleeps. own_us = wall_us - kernel_us - child_wait_us - sleep_us: the
+ * program's work, its forks included, and also any time the scheduler gave its CPU to someone
+ * else. cpu_us is the process's CPU time (CLOCK_PROCESS_CPUTIME_ID, its children not
+ * included) and own_cpu_us the part of it outside the file and netlink calls: the figure a
+ * loaded machine cannot inflate; fork_cpu_us is the forks' share of it. The lock figures are about
+ * the global lock, run_dir/lock (lib/journal.c): from the first flock attempt to the one that got
+ * it, and from there to the close that released it. probe_model_enter() and probe_model_leave() let
+ * a driver count a simulated kernel's time as kernel time (bench/hook_model.c).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -34,10 +45,16 @@
 #include "internal.h"
 
 struct probe {
-        double start_us;
-        double kernel_us;     /* every wrapped call, netlink and child waits included */
+        double start_us, start_cpu_us;
+        double kernel_us;     /* file and netlink system calls */
+        double kernel_cpu_us; /* the CPU time of those */
+        double stamp_cpu_us;  /* the probe's own cost per call, outside the windows */
         double netlink_us;    /* socket, setsockopt, sendto, recv */
         double child_wait_us; /* waitpid and poll: the detached writer of an unbind/probe */
+        double fork_us;       /* the parent's fork calls (own time) */
+        double fork_cpu_us;   /* their CPU time (part of own_cpu_us) */
+        double sleep_us;      /* nanosleep: the lock's polling */
+        double sync_us;       /* fsync: the journal's durability (part of kernel_us) */
         unsigned long syscalls;
         int lock_fd; /* the global lock's descriptor, -1 when not open */
         double lock_try_us, lock_got_us;
@@ -49,32 +66,97 @@ struct probe {
 
 static struct probe probe = {.lock_fd = -1};
 
-static double now_us(void)
+static double clock_us(clockid_t id)
 {
         struct timespec ts;
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
+        clock_gettime(id, &ts);
         return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-enum kind { PLAIN, NETLINK, CHILD_WAIT };
-
-static void account(double t0, enum kind kind)
+static double now_us(void)
 {
-        double spent = now_us() - t0;
+        return clock_us(CLOCK_MONOTONIC);
+}
 
-        probe.kernel_us += spent;
+static double cpu_now_us(void)
+{
+        return clock_us(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+/* When a wrapped call began, on the wall clock and on the process's CPU clock. */
+struct stamp {
+        double wall, cpu;
+};
+
+static struct stamp stamp_now(void)
+{
+        return (struct stamp){now_us(), cpu_now_us()};
+}
+
+enum kind { PLAIN, NETLINK, CHILD_WAIT, FORK, SLEEP, SYNC };
+
+static void account(struct stamp t0, enum kind kind)
+{
+        double spent = now_us() - t0.wall;
+
+        if (kind != FORK)
+                probe.kernel_cpu_us += cpu_now_us() - t0.cpu;
+        else
+                probe.fork_cpu_us += cpu_now_us() - t0.cpu;
         probe.syscalls++;
-        if (kind == NETLINK)
+        switch (kind) {
+        case NETLINK:
                 probe.netlink_us += spent;
-        else if (kind == CHILD_WAIT)
+                probe.kernel_us += spent;
+                break;
+        case CHILD_WAIT:
                 probe.child_wait_us += spent;
+                break;
+        case FORK:
+                probe.fork_us += spent;
+                break;
+        case SLEEP:
+                probe.sleep_us += spent;
+                break;
+        case SYNC:
+                probe.sync_us += spent;
+                probe.kernel_us += spent;
+                break;
+        default:
+                probe.kernel_us += spent;
+        }
+}
+
+/* A simulated kernel's work in this process (bench/hook_model.c) is kernel time, whatever
+ * system calls it makes itself, and none of them is ours. */
+static struct {
+        struct stamp t0;
+        double kernel_us, kernel_cpu_us;
+        unsigned long syscalls;
+} model;
+
+void probe_model_enter(void);
+void probe_model_enter(void)
+{
+        model.t0 = stamp_now();
+        model.kernel_us = probe.kernel_us;
+        model.kernel_cpu_us = probe.kernel_cpu_us;
+        model.syscalls = probe.syscalls;
+}
+
+void probe_model_leave(void);
+void probe_model_leave(void)
+{
+        probe.kernel_us = model.kernel_us + (now_us() - model.t0.wall);
+        probe.kernel_cpu_us = model.kernel_cpu_us + (cpu_now_us() - model.t0.cpu);
+        probe.syscalls = model.syscalls;
 }
 
 static void report(void)
 {
         const char *path = getenv("VFH_BENCH_REPORT");
-        double wall = now_us() - probe.start_us;
+        double wall = now_us() - probe.start_us, cpu = cpu_now_us() - probe.start_cpu_us;
         FILE *out = path ? fopen(path, "ae") : NULL;
 
         if (probe.reported)
@@ -82,21 +164,48 @@ static void report(void)
         probe.reported = true;
         if (probe.ctx)
                 probe.counters = probe.ctx->counters;
+
         fprintf(out ? out : stderr,
                 "sysfs_reads=%lu sysfs_writes=%lu netlink_calls=%lu syscalls=%lu kernel_us=%.0f "
-                "netlink_us=%.0f child_wait_us=%.0f lock_wait_us=%.0f lock_hold_us=%.0f "
-                "wall_us=%.0f own_us=%.0f\n",
+                "netlink_us=%.0f sync_us=%.0f child_wait_us=%.0f fork_us=%.0f sleep_us=%.0f "
+                "lock_wait_us=%.0f "
+                "lock_hold_us=%.0f wall_us=%.0f own_us=%.0f cpu_us=%.0f own_cpu_us=%.0f "
+                "fork_cpu_us=%.0f\n",
                 probe.counters.sysfs_reads, probe.counters.sysfs_writes,
                 probe.counters.netlink_calls, probe.syscalls, probe.kernel_us, probe.netlink_us,
-                probe.child_wait_us, probe.lock_wait_us, probe.lock_hold_us, wall,
-                wall - probe.kernel_us);
+                probe.sync_us, probe.child_wait_us, probe.fork_us, probe.sleep_us,
+                probe.lock_wait_us, probe.lock_hold_us, wall,
+                wall - probe.kernel_us - probe.child_wait_us - probe.sleep_us, cpu,
+                cpu - probe.kernel_cpu_us - (double)probe.syscalls * probe.stamp_cpu_us,
+                probe.fork_cpu_us);
         if (out)
                 fclose(out);
 }
 
+/* Each stamp reads the CPU clock, itself a system call: the part of that cost which falls
+ * outside the measured windows would pass for the program's own time. Measured once, on calls
+ * that do nothing, and taken off per wrapped call. */
+static void calibrate(void)
+{
+        enum { N = 2000 };
+        double inside = 0, before = cpu_now_us();
+
+        for (int i = 0; i < N; i++) {
+                struct stamp t0 = stamp_now();
+
+                (void)now_us();
+                inside += cpu_now_us() - t0.cpu;
+        }
+        probe.stamp_cpu_us = (cpu_now_us() - before - inside) / N;
+        if (probe.stamp_cpu_us < 0)
+                probe.stamp_cpu_us = 0;
+}
+
 __attribute__((constructor)) static void probe_start(void)
 {
+        calibrate();
         probe.start_us = now_us();
+        probe.start_cpu_us = cpu_now_us();
         atexit(report);
 }
 
@@ -129,7 +238,7 @@ vfh_ctx *__wrap_vfh_ctx_unref(vfh_ctx *ctx)
         ret_type __wrap_##name params;                                                             \
         ret_type __wrap_##name params                                                              \
         {                                                                                          \
-                double t0 = now_us();                                                              \
+                struct stamp t0 = stamp_now();                                                     \
                 ret_type r = __real_##name args;                                                   \
                 account(t0, kind);                                                                 \
                 return r;                                                                          \
@@ -144,12 +253,13 @@ WRAP(PLAIN, DIR *, fdopendir, (int fd), (fd))
 WRAP(PLAIN, struct dirent *, readdir, (DIR * dir), (dir))
 WRAP(PLAIN, int, closedir, (DIR * dir), (dir))
 WRAP(PLAIN, int, fstat, (int fd, struct stat *st), (fd, st))
-WRAP(PLAIN, int, fsync, (int fd), (fd))
+WRAP(SYNC, int, fsync, (int fd), (fd))
 WRAP(PLAIN, int, mkdirat, (int dirfd, const char *path, mode_t mode), (dirfd, path, mode))
 WRAP(PLAIN, int, unlinkat, (int dirfd, const char *path, int flags), (dirfd, path, flags))
 WRAP(PLAIN, int, renameat, (int a, const char *pa, int b, const char *pb), (a, pa, b, pb))
 WRAP(PLAIN, int, pipe2, (int fds[2], int flags), (fds, flags))
-WRAP(PLAIN, pid_t, fork, (void), ())
+WRAP(FORK, pid_t, fork, (void), ())
+WRAP(SLEEP, int, nanosleep, (const struct timespec *req, struct timespec *rem), (req, rem))
 WRAP(CHILD_WAIT, pid_t, waitpid, (pid_t pid, int *status, int options), (pid, status, options))
 WRAP(CHILD_WAIT, int, poll, (struct pollfd * fds, nfds_t n, int timeout), (fds, n, timeout))
 WRAP(NETLINK, int, socket, (int domain, int type, int protocol), (domain, type, protocol))
@@ -165,13 +275,13 @@ int __real_flock(int fd, int op);
 int __wrap_flock(int fd, int op);
 int __wrap_flock(int fd, int op)
 {
-        double t0 = now_us();
+        struct stamp t0 = stamp_now();
         int r = __real_flock(fd, op);
 
         account(t0, PLAIN);
         if (fd == probe.lock_fd && (op & LOCK_EX)) {
                 if (probe.lock_try_us == 0)
-                        probe.lock_try_us = t0;
+                        probe.lock_try_us = t0.wall;
                 if (r == 0) {
                         probe.lock_got_us = now_us();
                         probe.lock_wait_us += probe.lock_got_us - probe.lock_try_us;
@@ -185,7 +295,7 @@ int __real_close(int fd);
 int __wrap_close(int fd);
 int __wrap_close(int fd)
 {
-        double t0 = now_us();
+        struct stamp t0 = stamp_now();
         int r = __real_close(fd);
 
         account(t0, PLAIN);
@@ -205,7 +315,7 @@ int __wrap_openat(int dirfd, const char *path, int flags, ...);
 int __wrap_openat(int dirfd, const char *path, int flags, ...)
 {
         mode_t mode = 0;
-        double t0;
+        struct stamp t0;
         int r;
 
         if (flags & (O_CREAT | O_TMPFILE)) {
@@ -215,7 +325,7 @@ int __wrap_openat(int dirfd, const char *path, int flags, ...)
                 mode = va_arg(ap, mode_t);
                 va_end(ap);
         }
-        t0 = now_us();
+        t0 = stamp_now();
         r = __real_openat(dirfd, path, flags, mode);
         account(t0, PLAIN);
         if (r >= 0 && strcmp(path, "lock") == 0)
@@ -228,7 +338,7 @@ int __wrap_open(const char *path, int flags, ...);
 int __wrap_open(const char *path, int flags, ...)
 {
         mode_t mode = 0;
-        double t0;
+        struct stamp t0;
         int r;
 
         if (flags & (O_CREAT | O_TMPFILE)) {
@@ -238,7 +348,7 @@ int __wrap_open(const char *path, int flags, ...)
                 mode = va_arg(ap, mode_t);
                 va_end(ap);
         }
-        t0 = now_us();
+        t0 = stamp_now();
         r = __real_open(path, flags, mode);
         account(t0, PLAIN);
         return r;
@@ -251,14 +361,14 @@ long __wrap_syscall(long number, ...)
 {
         long a[4];
         va_list ap;
-        double t0;
+        struct stamp t0;
         long r;
 
         va_start(ap, number);
         for (size_t i = 0; i < ARRAY_SIZE(a); i++)
                 a[i] = va_arg(ap, long);
         va_end(ap);
-        t0 = now_us();
+        t0 = stamp_now();
         r = __real_syscall(number, a[0], a[1], a[2], a[3]);
         account(t0, PLAIN);
         return r;

@@ -1,0 +1,87 @@
+#!/bin/sh
+# vfiohook against libvirt's own managed path, run in the VM tier's guest with libvirtd:
+#   tests/vm/run-vm.sh -m 2048 -t 900 sh bench/vm/libvirt.sh   (VFH_BUILD_DIR: a build dir)
+# The same device, in turn: <hostdev managed='yes'> with our hook switched off (libvirt detaches
+# and reattaches it), and <hostdev managed='no'> with vfiohook doing it. Each run is timed as
+# `virsh start` + `virsh destroy`, alternating, in one boot; medians and their ratio. Under
+# TCG only the ratio means anything.
+set -eu
+VFH_SRC_DIR=$(cd "${0%/*}/../.." && pwd)
+. "$VFH_SRC_DIR/tests/vm/lib.sh"
+B=${VFH_BUILD_DIR:?set VFH_BUILD_DIR to a build dir}
+REPS=${BENCH_REPS:-5}
+[ -x "$B/vfiohook-qemu-hook" ] || { echo "no $B/vfiohook-qemu-hook" >&2; exit 1; }
+
+# One wrapper as the installed hook: libvirt finds its hooks when it starts, so the hook stays
+# installed and a flag file switches vfiohook off for libvirt's own runs. Both kinds of run pay
+# for the wrapper's shell.
+mkdir -p /etc/libvirt/hooks/qemu.d
+cat >/etc/libvirt/hooks/qemu.d/vfiohook <<EOT
+#!/bin/sh
+if [ -e /run/bench-vfiohook-off ]; then cat >/dev/null; exit 0; fi
+exec $B/vfiohook-qemu-hook "\$@"
+EOT
+chmod 755 /etc/libvirt/hooks/qemu.d/vfiohook
+modprobe vfio-pci
+sriov_enable "$RIG_IGB0" 1 >/dev/null
+libvirt_start || { tail -n 20 /var/log/libvirt/libvirtd.log; exit 1; }
+virsh() { command virsh -q -c qemu:///system "$@"; }
+
+addr_xml() { # 0000:BB:SS.F -> address attributes
+	_b=${1#*:}; _b=${_b%%:*}; _s=${1##*:}; _s=${_s%.*}
+	echo "domain='0x0000' bus='0x$_b' slot='0x$_s' function='0x${1##*.}'"
+}
+define() { # NAME UUID-SUFFIX DEVICE MANAGED
+	cat >/tmp/$1.xml <<-EOT
+		<domain type='qemu'>
+		  <name>$1</name>
+		  <uuid>6d90bf00-0000-4000-8000-0000000000$2</uuid>
+		  <memory unit='MiB'>64</memory>
+		  <vcpu>1</vcpu>
+		  <os><type arch='x86_64'>hvm</type></os>
+		  <features><acpi/></features>
+		  <devices>
+		    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+		    <hostdev mode='subsystem' type='pci' managed='$4'><source><address $(addr_xml "$3")/></source></hostdev>
+		    <memballoon model='none'/>
+		  </devices>
+		</domain>
+	EOT
+	virsh define /tmp/$1.xml >/dev/null
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# cycle NAME: start + destroy, in ms
+cycle() {
+	_t0=$(now_ms)
+	virsh start "$1" >/dev/null
+	virsh destroy "$1" >/dev/null
+	echo $(($(now_ms) - _t0))
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+echo "# libvirt $(libvirtd --version | sed 's/.* //'), kernel $(uname -r), $REPS runs each, alternating"
+vf0=$(vf_addr "$RIG_IGB0" 0)
+i=0
+for dev in "$RIG_E1000E" "$vf0"; do
+	i=$((i + 1))
+	before=$(pci_driver "$dev")
+	define "lv$i" "1$i" "$dev" yes
+	define "vh$i" "2$i" "$dev" no
+	: >/tmp/lv.rows
+	: >/tmp/vh.rows
+	r=0
+	while [ $r -lt "$REPS" ]; do
+		touch /run/bench-vfiohook-off
+		cycle "lv$i" >>/tmp/lv.rows
+		[ "$(pci_driver "$dev")" = "$before" ] || { echo "libvirt left $dev on $(pci_driver "$dev")" >&2; exit 1; }
+		rm -f /run/bench-vfiohook-off
+		cycle "vh$i" >>/tmp/vh.rows
+		[ "$(pci_driver "$dev")" = "$before" ] || { echo "vfiohook left $dev on $(pci_driver "$dev")" >&2; exit 1; }
+		r=$((r + 1))
+	done
+	lv=$(median </tmp/lv.rows)
+	vh=$(median </tmp/vh.rows)
+	echo "device=$dev driver=$before managed_yes_ms=$lv managed_no_vfiohook_ms=$vh" \
+		"ratio=$(awk -v a="$vh" -v b="$lv" 'BEGIN { printf "%.2f", a / b }')" \
+		"rows_yes=$(tr '\n' ',' </tmp/lv.rows) rows_vfiohook=$(tr '\n' ',' </tmp/vh.rows)"
+done
