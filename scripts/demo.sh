@@ -32,9 +32,15 @@ if [ "${VFH_IN_VM:-0}" != 1 ]; then
 	say "2/4 VM tier: QEMU, libvirt, guest kernel (skipped when done)"
 	"$top/tests/vm/setup.sh"
 	say "3/4 build into $build"
-	[ -f "$build/CMakeCache.txt" ] ||
-		cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	cmake --build "$build" -j"$(nproc)" --target hook-network hook-qemu vfiohookctl >/dev/null
+	mkdir -p "$build"
+	if ! { [ -f "$build/CMakeCache.txt" ] ||
+		cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo; } >"$build/demo-build.log" 2>&1 ||
+		! cmake --build "$build" -j"$(nproc)" --target hook-network hook-qemu vfiohookctl \
+			>>"$build/demo-build.log" 2>&1; then
+		tail -n 30 "$build/demo-build.log"
+		echo "demo: the build failed (whole log: $build/demo-build.log)" >&2
+		exit 1
+	fi
 	say "4/4 the sandbox VM (a few minutes under TCG)"
 	VFH_BUILD_DIR=$build VFH_SRC_DIR=$top exec "$top/tests/vm/run-vm.sh" -m 2048 \
 		-t "${VFH_DEMO_TIMEOUT:-600}" -- /bin/sh "$top/scripts/demo.sh"

@@ -47,7 +47,9 @@ pool_xml() { # NAME UUID POOL-ATTRIBUTES (empty: no metadata)
 pool_xml pool 6d90bb01-0000-4000-8000-000000000001 \
 	"numvfs='4' spoofchk='off' trust='on' remove_on_stop='yes'" >/tmp/pool.xml
 t_ok "net-define pool" virsh net-define /tmp/pool.xml
+t0=$(date +%s%N)
 t_ok "net-start pool" virsh net-start pool
+t_diag "net-start with the hook creating 4 VFs and setting 8 attributes: $((($(date +%s%N) - t0) / 1000000)) ms"
 t_is "$(cat "$pfdev/sriov_numvfs")" 4 "net-start: sriov_numvfs is 4"
 t_is "$(virtfns)" 4 "net-start: 4 virtfn links"
 t_is "$(vfs .spoofchk)" "false,false,false,false" "net-start: spoofchk off on every VF"
@@ -89,7 +91,9 @@ if t_ok "start g1" virsh start g1; then
 	t_is "$(pci_driver "$vf")" igbvf "after g1: its VF is back on igbvf"
 	t_is "$(vfs .spoofchk)" "false,false,false,false" "after g1: the pool's spoofchk stays while the pool runs"
 fi
+t0=$(date +%s%N)
 t_ok "net-destroy pool" virsh net-destroy pool
+t_diag "net-destroy with the hook restoring 8 attributes and removing 4 VFs: $((($(date +%s%N) - t0) / 1000000)) ms"
 t_is "$(cat "$pfdev/sriov_numvfs")" 0 "net-destroy: the VFs we created are gone (remove_on_stop)"
 t_is "$(virtfns)" 0 "net-destroy: no virtfn links"
 
@@ -143,7 +147,9 @@ t_is "$(cat "$pfdev/sriov_numvfs"):$(vfs .spoofchk)" "2:true,true" "net-start ba
 t_ok "spoofchk off on VF 0 by hand" ip link set "$pf" vf 0 spoofchk off
 pool_xml plain 6d90bb01-0000-4000-8000-000000000004 "" >/tmp/plain.xml
 t_ok "net-define plain" virsh net-define /tmp/plain.xml
+t0=$(date +%s%N)
 t_ok "net-start plain" virsh net-start plain
+t_diag "net-start of a network that is not ours: $((($(date +%s%N) - t0) / 1000000)) ms"
 t_ok "net-destroy plain" virsh net-destroy plain
 t_is "$(cat "$pfdev/sriov_numvfs"):$(vfs .spoofchk)" "2:false,true" "plain network: VFs untouched"
 t_done
