@@ -322,22 +322,21 @@ static int check_pf(vfh_ctx *ctx, const struct vfh_network *net, const char *net
         return 0;
 }
 
-static int apply_vf_default(vfh_ctx *ctx, struct journal *j, const struct pool_pf *pf,
-                            unsigned int index, const struct vf_settings *want)
+static int apply_vf_default(vfh_ctx *ctx, struct journal *j, const struct vf_ref *vf,
+                            const struct vf_settings *want)
 {
         struct vf_settings saved;
-        struct vf_ref ref, named;
+        struct vf_ref ref = *vf, named;
         struct journal_record *rec;
         char driver[PCI_NAME_MAX], desc[128];
-        int r = vf_ref_from_netdev(ctx, pf->netdev, index, &ref);
+        int r;
 
-        if (r >= 0 && vf_assigned(ctx, &ref, driver, sizeof(driver))) {
+        if (vf_assigned(ctx, &ref, driver, sizeof(driver))) {
                 vfh_warn(ctx, "network %s: %s is on %s (a guest has it): pool settings not applied",
                          j->name, vf_ref_format(&ref, desc, sizeof(desc)), driver);
                 return 0;
         }
-        if (r >= 0)
-                r = vf_settings_prepare(ctx, &ref, want, &saved);
+        r = vf_settings_prepare(ctx, &ref, want, &saved);
         if (r < 0 || saved.mask == 0)
                 return r;
         named = ref;
@@ -368,6 +367,14 @@ static int mark_remove_on_stop(vfh_ctx *ctx, struct journal *j, struct journal_r
         return r < 0 ? r : journal_save(ctx, j);
 }
 
+/* The pool's VF defaults, without what libvirt owns; false when it sets nothing. */
+static bool pool_want(const struct vfh_network *net, struct vf_settings *want)
+{
+        vf_settings_from_meta(&net->pool.settings, want);
+        want->mask &= ~(unsigned int)VF_ATTRS_LIBVIRT_OWNS;
+        return want->mask != 0;
+}
+
 static int provision_pf(vfh_ctx *ctx, const struct vfh_network *net, struct journal *j,
                         const struct pool_pf *pf)
 {
@@ -386,22 +393,57 @@ static int provision_pf(vfh_ctx *ctx, const struct vfh_network *net, struct jour
                 if (r < 0)
                         return r;
         }
-        vf_settings_from_meta(&net->pool.settings, &want);
-        want.mask &= ~(unsigned int)VF_ATTRS_LIBVIRT_OWNS;
-        if (want.mask == 0)
+        if (!pool_want(net, &want))
                 return 0;
         r = sriov_read(ctx, &pf->addr, &numvfs, &total);
-        for (unsigned int i = 0; r >= 0 && i < numvfs; i++)
-                r = apply_vf_default(ctx, j, pf, i, &want);
+        for (unsigned int i = 0; r >= 0 && i < numvfs; i++) {
+                struct vf_ref ref;
+
+                r = vf_ref_from_netdev(ctx, pf->netdev, i, &ref);
+                if (r >= 0)
+                        r = apply_vf_default(ctx, j, &ref, &want);
+        }
         return r;
+}
+
+/* A pool given as an explicit <address> list: its VFs, each found from its address. */
+static int provision_listed(vfh_ctx *ctx, const struct vfh_network *net, struct journal *j,
+                            const struct vf_ref *vfs)
+{
+        struct vf_settings want;
+        int r = 0;
+
+        if (!pool_want(net, &want))
+                return 0;
+        for (size_t i = 0; r >= 0 && i < net->n_addresses; i++)
+                r = apply_vf_default(ctx, j, &vfs[i], &want);
+        return r;
+}
+
+/* Every address of an explicit pool must be a VF we can reach through its PF. */
+static int check_listed(vfh_ctx *ctx, const struct vfh_network *net, struct vf_ref *vfs)
+{
+        for (size_t i = 0; i < net->n_addresses; i++) {
+                int r = vf_resolve(ctx, &net->addresses[i], &vfs[i]);
+
+                if (r < 0) {
+                        char why[VFH_ERROR_MAX];
+
+                        snprintf(why, sizeof(why), "%s", vfh_ctx_last_error(ctx));
+                        return vfh_errorf(ctx, r, "network %s: <forward><address>: %s", net->name,
+                                          why);
+                }
+        }
+        return 0;
 }
 
 static int start_locked(vfh_ctx *ctx, const struct vfh_network *net, struct journal *j)
 {
         _cleanup_free_ struct pool_pf *pfs = calloc(net->n_pf_devs + 1, sizeof(*pfs));
+        _cleanup_free_ struct vf_ref *listed = calloc(net->n_addresses + 1, sizeof(*listed));
         int r = 0;
 
-        if (!pfs)
+        if (!pfs || !listed)
                 return -ENOMEM;
         if (net->n_pf_devs == 0 && net->pool.has_numvfs)
                 return vfh_errorf(ctx, EINVAL,
@@ -411,6 +453,8 @@ static int start_locked(vfh_ctx *ctx, const struct vfh_network *net, struct jour
                                   net->name, net->pool.numvfs, net->pool.line);
         for (size_t i = 0; r >= 0 && i < net->n_pf_devs; i++)
                 r = check_pf(ctx, net, net->pf_devs[i], &pfs[i]);
+        if (r >= 0 && net->n_pf_devs == 0)
+                r = check_listed(ctx, net, listed);
         if (r < 0)
                 return r;
         /* A journal left by a run whose `stopped` never came: its VF defaults go back first
@@ -424,6 +468,8 @@ static int start_locked(vfh_ctx *ctx, const struct vfh_network *net, struct jour
         }
         for (size_t i = 0; r >= 0 && i < net->n_pf_devs; i++)
                 r = provision_pf(ctx, net, j, &pfs[i]);
+        if (r >= 0 && net->n_pf_devs == 0)
+                r = provision_listed(ctx, net, j, listed);
         return r;
 }
 

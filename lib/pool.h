@@ -37,7 +37,9 @@ int pool_vf_settings(vfh_ctx *ctx, const struct pci_addr *vf, struct vfh_vf_sett
  * `network NET start begin`. Refuses before any change (a PF that is not SR-IOV capable, too
  * many VFs asked for, a PF that already has another non-zero count), then gives each <pf dev>
  * the pool's numvfs (only from 0), then applies the pool's VF defaults (spoofchk, trust,
- * state, rates, query_rss; never MAC or VLAN, which libvirt owns) to every VF of the PFs.
+ * state, rates, query_rss; never MAC or VLAN, which libvirt owns) to every VF of the PFs,
+ * or to the VFs of an explicit <address> list. A VF a guest holds (on a VFIO driver) is
+ * skipped.
  * Journaled under the network UUID; on failure everything is rolled back and -errno returned
  * with one line on the context. A leftover journal of an earlier run is undone first.
  */

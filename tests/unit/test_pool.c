@@ -317,6 +317,44 @@ TEST(a_failure_rolls_everything_back)
         stop(ctx);
 }
 
+TEST(a_pool_given_as_a_vf_list_gets_the_policy_on_those_vfs)
+{
+        const char *root;
+        vfh_ctx *ctx = start(&root);
+        struct vfh_network *net = NULL;
+        struct pci_addr pf;
+        const char *xml =
+            "<network><name>list</name><uuid>" NET_UUID "</uuid><metadata><vfh:pool "
+            "xmlns:vfh='urn:x-vfiohook:1' spoofchk='off'/></metadata><forward mode='hostdev'>"
+            "<address type='pci' domain='0' bus='1' slot='0x10' function='0'/>"
+            "<address type='pci' domain='0' bus='1' slot='0x10' function='2'/>"
+            "</forward></network>";
+
+        CHECK_INT(pci_addr_parse(PF, &pf), 0);
+        CHECK_INT(sriov_set_numvfs(ctx, &pf, 3, NULL), 0);
+        sync_vf_count();
+        CHECK_INT(vfh_network_parse(ctx, xml, strlen(xml), &net), 0);
+        CHECK_INT(pool_start(ctx, net), 0);
+        CHECK(!fk.vfs[0].spoofchk && fk.vfs[1].spoofchk && !fk.vfs[2].spoofchk);
+        CHECK_STR(journal_types(ctx), "vf vf");
+        CHECK_INT(pool_stopped(ctx, net), 0);
+        CHECK(fk.vfs[0].spoofchk && fk.vfs[2].spoofchk);
+        vfh_network_free(net);
+        /* An address that is no VF is refused before anything changes. */
+        xml = "<network><name>list</name><uuid>" NET_UUID "</uuid><metadata><vfh:pool "
+              "xmlns:vfh='urn:x-vfiohook:1' spoofchk='off'/></metadata><forward mode='hostdev'>"
+              "<address type='pci' domain='0' bus='1' slot='0x10' function='0'/>"
+              "<address type='pci' domain='0' bus='9' slot='0' function='0'/>"
+              "</forward></network>";
+        CHECK_INT(vfh_network_parse(ctx, xml, strlen(xml), &net), 0);
+        CHECK(pool_start(ctx, net) < 0);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "network list: <forward><address>: ");
+        CHECK(fk.vfs[0].spoofchk);
+        CHECK_INT(fk.setlinks, 4);
+        vfh_network_free(net);
+        stop(ctx);
+}
+
 TEST(networks_without_our_metadata_are_left_alone)
 {
         const char *root;
