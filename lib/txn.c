@@ -25,6 +25,8 @@ static int restore_record(vfh_ctx *ctx, const struct journal_record *rec)
                 return vf_journal_restore(ctx, rec);
         if (strcmp(rec->type, MDEV_JOURNAL_TYPE) == 0)
                 return mdev_record_restore(ctx, rec);
+        if (strcmp(rec->type, USE_RECORD) == 0)
+                return 0; /* bookkeeping: libvirt reattaches the device itself */
         return vfh_errorf(ctx, EBADMSG,
                           "journal record %u: type '%s' is not one the qemu hook writes; "
                           "inspect the journal and undo it by hand",
@@ -42,6 +44,8 @@ static const char *describe_record(const struct journal_record *rec, char *buf, 
 
                 snprintf(buf, size, "%s back to %s", dev ? dev : "?",
                          driver && *driver ? driver : "no driver");
+        } else if (strcmp(rec->type, USE_RECORD) == 0) {
+                snprintf(buf, size, "%s used through libvirt, nothing to undo", dev ? dev : "?");
         } else if (strcmp(rec->type, MDEV_JOURNAL_TYPE) == 0) {
                 snprintf(buf, size, "mdev %s removed", journal_record_get(rec, "uuid") ?: "?");
         } else {
@@ -186,6 +190,34 @@ static int apply_vf(vfh_ctx *ctx, const struct plan_device *d, struct journal *j
         return r;
 }
 
+static bool has_use_record(const struct journal *j, const char *device)
+{
+        for (size_t i = 0; i < j->n_records; i++) {
+                const char *dev = journal_record_get(&j->records[i], "device");
+
+                if (strcmp(j->records[i].type, USE_RECORD) == 0 && dev && !strcmp(dev, device))
+                        return true;
+        }
+        return false;
+}
+
+/* libvirt binds managed='yes' devices (and the pool VFs it allocates) itself, so nothing of
+ * ours names them; a "use" record does, so that while the guest runs another domain or the
+ * CLI is refused with this domain's name, and `vfiohookctl status` lists them. */
+static int record_use(vfh_ctx *ctx, const struct plan_device *d, struct journal *j)
+{
+        struct journal_record *rec;
+
+        if (!d->managed || has_use_record(j, d->name))
+                return 0;
+        rec = journal_append(j, USE_RECORD);
+        if (!rec || journal_record_set(rec, "device", d->name) < 0 ||
+            journal_record_set(rec, "source",
+                               d->source == PLAN_SOURCE_HOSTDEV ? "hostdev" : "interface") < 0)
+                return vfh_errorf(ctx, ENOMEM, "%s: journal: out of memory", d->name);
+        return journal_done(ctx, j, rec);
+}
+
 static int apply_plan(vfh_ctx *ctx, const struct plan *plan, const struct vfh_config *cfg,
                       struct journal *j)
 {
@@ -196,6 +228,8 @@ static int apply_plan(vfh_ctx *ctx, const struct plan *plan, const struct vfh_co
                         r = detach_group(ctx, &plan->devices[i], cfg, j);
         for (size_t i = 0; r >= 0 && i < plan->n_devices; i++)
                 r = apply_vf(ctx, &plan->devices[i], j);
+        for (size_t i = 0; r >= 0 && i < plan->n_devices; i++)
+                r = record_use(ctx, &plan->devices[i], j);
         for (size_t i = 0; r >= 0 && i < plan->n_mdevs; i++) {
                 const struct plan_mdev *m = &plan->mdevs[i];
 

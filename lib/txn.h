@@ -11,6 +11,11 @@
 #include "model.h"
 #include "plan.h"
 
+/* Journal record of a device libvirt binds itself (managed='yes', pool VFs): nothing to undo,
+ * but its device= claims the device for the domain while it runs:
+ *   record 3 use done device=0000:01:10.2 source=interface */
+#define USE_RECORD "use"
+
 /*
  * prepare/begin (PLAN_PREPARE) or start/begin (PLAN_START) for one domain. Holds the owner
  * lock (journal_hold) for the whole call and the global lock (journal_lock) around plan +
@@ -23,7 +28,8 @@ int txn_apply(vfh_ctx *ctx, const struct vfh_domain *dom, const struct vfh_confi
 
 /*
  * Replays the journal newest first: bind records (bind_record_restore), VF records
- * (vf_journal_restore), mdev records (removes mdevs we created), drops each record that was
+ * (vf_journal_restore), mdev records (removes mdevs we created), use records (nothing to
+ * undo), drops each record that was
  * undone and saves after each; records that fail stay for `vfiohookctl recover`. Goes on after
  * a failure and returns the first error (0 when the journal is empty afterwards). Takes no
  * lock: the caller holds journal_lock (and the owner's journal_hold), as txn_release_owner

@@ -200,17 +200,31 @@ TEST(managed_yes_primary_is_left_to_libvirt_and_its_companion_is_ours)
         vfh_ctx_unref(ctx);
 }
 
-TEST(a_managed_yes_device_alone_in_its_group_needs_nothing_from_us)
+TEST(a_managed_yes_device_alone_in_its_group_is_only_claimed)
 {
         const char *root = rig();
         vfh_ctx *ctx = ctx_at(root);
         struct vfh_domain *dom = domain(ctx, "alpha", UUID_A, HOSTDEV("yes", "3", "0"), NULL);
+        struct vfh_domain *other = domain(ctx, "beta", UUID_B, HOSTDEV("no", "3", "0"), NULL);
+        struct journal *j = NULL;
 
         CHECK_INT(txn_apply(ctx, dom, NULL, PLAN_PREPARE), 0);
+        CHECK_INT(txn_apply(ctx, dom, NULL, PLAN_START), 0); /* no second record */
         CHECK_STR(kmodel_driver(root, e1000e.name), "e1000e");
         CHECK(!log_has_writes(root));
+        CHECK_INT(journal_load(ctx, UUID_A, &j), 0);
+        CHECK_INT(j ? j->n_records : 0, 1);
+        CHECK_STR(j ? j->records[0].type : NULL, USE_RECORD);
+        journal_free(j);
+        /* while alpha runs, nobody else gets the device */
+        pretend_running(root, "alpha");
+        CHECK_INT(txn_apply(ctx, other, NULL, PLAN_PREPARE), -EPERM);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "in use by running domain 'alpha'");
+        CHECK(!log_has_writes(root));
+        CHECK_INT(txn_release_owner(ctx, UUID_A), 0);
         CHECK(!has_journal(ctx, UUID_A));
         vfh_domain_free(dom);
+        vfh_domain_free(other);
         vfh_ctx_unref(ctx);
 }
 
