@@ -400,7 +400,7 @@ int xml_vlan(struct xml_doc *d, const xmlNode *node, struct vfh_vlan *ret)
         if (r < 0)
                 return r;
         for (xmlNode *c = vlan->children; c; c = c->next) {
-                struct vfh_vlan_tag *tag;
+                struct vfh_vlan_tag *tag = NULL; /* gcc -O3 cannot see that append sets it */
 
                 if (!xml_is(c, "tag"))
                         continue;
