@@ -96,7 +96,22 @@ static void parse_spec(const char *spec)
         fault.action = parse_action(end + 1, &fault.error);
 }
 
-static void load(void);
+static void load(void)
+{
+        static bool exit_hooked;
+        const char *spec = getenv("VFH_FAULT");
+
+        fault.loaded = true;
+        fault.pid = getpid();
+        fault.action = FAULT_NONE;
+        if (spec && *spec)
+                parse_spec(spec);
+        if (!exit_hooked && getenv("VFH_FAULT_REPORT")) {
+                exit_hooked = true;
+                atexit(fault_report_counts);
+        }
+}
+
 static void report(const char *fmt, ...) _printf_(1, 2);
 static void report(const char *fmt, ...)
 {
@@ -119,22 +134,6 @@ void fault_report_counts(void)
                 return;
         report("counts sysfs-write=%lu netlink=%lu any=%lu\n", fault.count[FAULT_SYSFS_WRITE],
                fault.count[FAULT_NETLINK], fault.any);
-}
-
-static void load(void)
-{
-        static bool exit_hooked;
-        const char *spec = getenv("VFH_FAULT");
-
-        fault.loaded = true;
-        fault.pid = getpid();
-        fault.action = FAULT_NONE;
-        if (spec && *spec)
-                parse_spec(spec);
-        if (!exit_hooked && getenv("VFH_FAULT_REPORT")) {
-                exit_hooked = true;
-                atexit(fault_report_counts);
-        }
 }
 
 /* At start-up, so that a process which never reaches a seam still reports its zero counts. */
