@@ -310,7 +310,11 @@ static int claims_from_journal(const struct journal *j, struct claims *c)
         snprintf(owner, sizeof(owner), "the journal of %s '%s'", journal_owner_kind_name(j->kind),
                  j->name);
         for (size_t i = 0; i < j->n_records; i++) {
-                const char *dev = journal_record_get(&j->records[i], "device");
+                const struct journal_record *rec = &j->records[i];
+                /* A pool's port records name the VF a guest got by address, not as a claim
+                 * (the qemu hook must not be refused the VF its pool handed out). */
+                const char *dev =
+                    journal_record_get(rec, strcmp(rec->type, "port") == 0 ? "address" : "device");
                 int r;
 
                 if (dev && (r = claims_add(c, dev, owner)) < 0)

@@ -214,6 +214,33 @@ TEST(healthy_host_passes)
 }
 
 /* Breaks each check the way the seed guides' troubleshooting sections describe. */
+/* A pool VF that libvirt bound for a guest is accounted for by the pool's port record. */
+TEST(pool_port_accounts_for_a_vfio_vf)
+{
+        const char *root = healthy();
+        struct doctor_report r = {0};
+        vfh_ctx *ctx = NULL;
+        struct journal *j = NULL;
+        struct journal_record *rec;
+
+        if (vfh_ctx_new(&ctx) < 0 || vfh_ctx_set_sysroot(ctx, root) < 0 ||
+            vfh_ctx_set_run_dir(ctx, "/run/vfiohook") < 0 ||
+            journal_new(ctx, JOURNAL_OWNER_NETWORK, "6d90bb01-0000-4000-8000-000000000001", "pool",
+                        &j) < 0)
+                abort();
+        rec = journal_append(j, "port");
+        journal_record_set(rec, "address", "0000:06:00.0");
+        journal_record_set(rec, "owner", "guest2");
+        rec->state = JOURNAL_DONE;
+        CHECK_INT(journal_save(ctx, j), 0);
+        journal_free(j);
+        vfh_ctx_unref(ctx);
+
+        run_doctor(root, &r);
+        CHECK_ITEM(&r, "vfio_devices", "0000:06:00.0", "ok", "the journal of network 'pool'");
+        doctor_report_clear(&r);
+}
+
 TEST(broken_host_fails_with_a_fix_each)
 {
         const char *root = healthy();
