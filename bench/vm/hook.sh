@@ -40,7 +40,8 @@ now_us() { echo $(($(date +%s%N) / 1000)); }
 # field NAME LINE
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
-# hook_cycle NAME XML: prepare, start, release; prints "wall_us kernel_us own_us lock_hold_us"
+# hook_cycle NAME XML: prepare, start, release, summed over the three calls; prints
+# "wall inprocess kernel+child_wait own lock_hold sysfs_ops own_cpu fork_cpu netlink" (us)
 hook_cycle() {
 	: >$REPORT
 	_t0=$(now_us)
@@ -49,8 +50,10 @@ hook_cycle() {
 	VFH_BENCH_REPORT=$REPORT "$H" "$1" release end - <"$2"
 	_t1=$(now_us)
 	awk -v wall=$((_t1 - _t0)) '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2] } }
-		END { printf "%d %d %d %d %d %d\n", wall, s["wall_us"], s["kernel_us"], s["own_us"],
-		      s["lock_hold_us"], s["sysfs_reads"] + s["sysfs_writes"] }' $REPORT
+		END { printf "%d %d %d %d %d %d %d %d %d\n", wall, s["wall_us"],
+		      s["kernel_us"] + s["child_wait_us"], s["own_us"], s["lock_hold_us"],
+		      s["sysfs_reads"] + s["sysfs_writes"], s["own_cpu_us"], s["fork_cpu_us"],
+		      s["netlink_calls"] }' $REPORT
 }
 
 # The kernel's own work for the same devices: override, unbind, probe; and back.
@@ -101,12 +104,17 @@ for n in 1 4 8; do
 	own=$(cut -d' ' -f4 /tmp/hook$n.rows | median)
 	hold=$(cut -d' ' -f5 /tmp/hook$n.rows | median)
 	ops=$(cut -d' ' -f6 /tmp/hook$n.rows | median)
+	own_cpu=$(cut -d' ' -f7 /tmp/hook$n.rows | median)
+	fork_cpu=$(cut -d' ' -f8 /tmp/hook$n.rows | median)
+	nl=$(cut -d' ' -f9 /tmp/hook$n.rows | median)
 	base=$(median </tmp/kernel$n.rows)
 	echo "devices=$n hook_wall_us=$hook_wall hook_inprocess_us=$inproc hook_kernel_us=$kern" \
-		"hook_own_us=$own lock_hold_us=$hold sysfs_ops=$ops kernel_baseline_us=$base" \
+		"hook_own_us=$own hook_own_cpu_us=$own_cpu hook_fork_cpu_us=$fork_cpu" \
+		"lock_hold_us=$hold sysfs_ops=$ops netlink_requests=$nl kernel_baseline_us=$base" \
 		"hook_minus_kernel_us=$((hook_wall - base))" \
 		"ratio=$(awk -v a="$hook_wall" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
-	echo "  rows (wall inprocess kernel own lock_hold sysfs_ops): $(tr '\n' ';' </tmp/hook$n.rows)"
+	echo "  rows (wall inprocess kernel+child_wait own lock_hold sysfs_ops own_cpu fork_cpu" \
+		"netlink): $(tr '\n' ';' </tmp/hook$n.rows)"
 done
 
 # --- 8 hook calls on 8 disjoint groups: all at once, and one after another -------------------
