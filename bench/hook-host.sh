@@ -55,3 +55,52 @@ for n in $SIZES; do
 			"$(med sysfs_reads $op)"
 	done
 done
+
+# 8 calls on 8 disjoint groups, all at once and one after another (prepare, then release)
+par_xml() { # N BUS SLOT FUNCTION
+	cat <<-EOT
+		<domain type='kvm'><name>par$1</name><uuid>6d90be00-0000-4000-8000-0000000001$1$1</uuid>
+		<memory unit='MiB'>1024</memory><os><type arch='x86_64'>hvm</type></os><devices>
+		<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000'
+		 bus='$2' slot='$3' function='$4'/></source></hostdev></devices></domain>
+	EOT
+}
+root=$WORK/h${SIZES%% *}
+i=0
+for a in "0x40 0x00 0x2" "0x40 0x00 0x4" "0x40 0x00 0x5" "0x40 0x01 0x2" "0x40 0x01 0x4" \
+	"0x40 0x01 0x5" "0x40 0x02 0x2" "0x40 0x02 0x4"; do
+	# shellcheck disable=SC2086 # three words
+	par_xml $i $a >"$WORK/par$i.xml"
+	i=$((i + 1))
+done
+phase() { # OP MODE -> wall us; the probe lines in $REPORT
+	: >"$REPORT"
+	_t0=$(date +%s%N)
+	for _i in 0 1 2 3 4 5 6 7; do
+		if [ "$2" = par ]; then
+			VFH_BENCH_REPORT=$REPORT "$MODEL" "$root" "$WORK/par$_i.xml" "$1" &
+		else
+			VFH_BENCH_REPORT=$REPORT "$MODEL" "$root" "$WORK/par$_i.xml" "$1"
+		fi
+	done
+	wait
+	echo $((($(date +%s%N) - _t0) / 1000))
+}
+lock_summary() {
+	awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2]
+		if (kv[1] == "lock_hold_us" && kv[2] > mh) mh = kv[2]
+		if (kv[1] == "lock_wait_us" && kv[2] > mw) mw = kv[2] } }
+		END { printf "sum_call_us=%d sum_lock_hold_us=%d max_lock_hold_us=%d max_lock_wait_us=%d",
+		      s["wall_us"], s["lock_hold_us"], mh, mw }' "$REPORT"
+}
+echo "# 8 calls on 8 disjoint groups of h${SIZES%% *}: wall of all 8, and the lock"
+r=0
+while [ $r -lt 3 ]; do
+	for mode in seq par; do
+		for op in prepare release; do
+			w=$(phase $op $mode)
+			echo "mode=$mode op=$op wall_us=$w $(lock_summary)"
+		done
+	done
+	r=$((r + 1))
+done

@@ -33,7 +33,7 @@ field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 median() { sed -n 's/.*median \([0-9.]*\) ms.*/\1/p'; }
 
 echo "# scale: $(uname -r), $(nproc) CPUs, $RUNS runs per figure, /proc: ${BENCH_PROCS:-300} processes x ${BENCH_FDS:-24} fds"
-printf '%-6s %-10s %10s %10s %12s %12s %10s\n' size command median_ms min_ms sysfs_reads syscalls own_ms
+printf '%-6s %-10s %10s %10s %12s %12s %10s\n' size command median_ms min_ms sysfs_reads syscalls own_cpu_ms
 for n in $SIZES; do
 	root=$WORK/h$n
 	rm -rf "$root"
@@ -54,6 +54,6 @@ for n in $SIZES; do
 		p=$(probe_of --sysroot "$root" "$@")
 		printf '%-6s %-10s %10s %10s %12s %12s %10s\n' "$n" "$cmd" "$(echo "$t" | median)" \
 			"$(echo "$t" | sed -n 's/^min \([0-9.]*\) ms.*/\1/p')" "$(field sysfs_reads "$p")" \
-			"$(field syscalls "$p")" "$(awk -v u="$(field own_us "$p")" 'BEGIN { printf "%.1f", u / 1000 }')"
+			"$(field syscalls "$p")" "$(awk -v u="$(field own_cpu_us "$p")" 'BEGIN { printf "%.1f", u / 1000 }')"
 	done
 done

@@ -78,9 +78,9 @@ for dev in "$vf0" "$RIG_E1000E"; do
 	define "vh$i" "2$i" "$dev" no
 	: >/tmp/lv.rows
 	: >/tmp/vh.rows
-	# libvirt's runs first: once libvirtd has seen the device in a managed='no' domain, it
-	# remembers it as not to be reprobed, and a later managed='yes' run leaves it on vfio-pci
-	# (libvirt 9.0; docs/PERFORMANCE.md)
+	# libvirt's runs first: once libvirtd has run the device in a managed='no' domain, a later
+	# managed='yes' run left it on vfio-pci with driver_override vfio-pci (seen with libvirt
+	# 9.0; presumably its list of inactive host devices keeps the managed='no' state)
 	touch /run/bench-vfiohook-off
 	r=0
 	while [ $r -lt "$REPS" ] && cycle "lv$i" "$dev" "$before" >>/tmp/lv.rows; do
