@@ -294,6 +294,7 @@ static int check_claim(vfh_ctx *ctx, const struct pci_dev *dev, const struct gro
                        struct member_verdict *v)
 {
         _cleanup_journal_ struct journal *owner = NULL;
+        char who[JOURNAL_NAME_MAX * 2 + 256];
         int r = journal_find_claim(ctx, "device", dev->name, opts ? opts->owner_id : NULL, &owner);
 
         if (r > 0 && owner->kind == JOURNAL_OWNER_CLI)
@@ -302,9 +303,8 @@ static int check_claim(vfh_ctx *ctx, const struct pci_dev *dev, const struct gro
                                "%s` first",
                                owner->id, dev->name);
         else if (r > 0)
-                verdict_blocks(v, "is in use by running %s '%s' (journal %s); stop it first",
-                               journal_owner_kind_name(owner->kind),
-                               owner->name[0] ? owner->name : owner->id, owner->id);
+                verdict_blocks(v, "is in use by %s; stop it first",
+                               journal_claim_describe(ctx, owner, who, sizeof(who)));
         return r < 0 ? r : 0;
 }
 

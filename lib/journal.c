@@ -1001,7 +1001,10 @@ int journal_find_claim(vfh_ctx *ctx, const char *key, const char *value, const c
                         continue; /* removed while we looked */
                 if (r < 0)
                         break;
-                if (journal_mentions(j, key, value) && journal_owner_running(ctx, j)) {
+                /* Running or not: libvirt runs no hook between prepare and QEMU's pid file,
+                 * nor between QEMU's exit and release, so "not running" is no proof that
+                 * the owner let go. Only its own release or `vfiohookctl recover` does. */
+                if (journal_mentions(j, key, value)) {
                         *owner = j;
                         r = 1;
                         break;
@@ -1011,4 +1014,28 @@ int journal_find_claim(vfh_ctx *ctx, const char *key, const char *value, const c
         }
         journal_ids_free(ids);
         return r;
+}
+
+const char *journal_claim_describe(vfh_ctx *ctx, const struct journal *owner, char *buf,
+                                   size_t size)
+{
+        const char *kind = journal_owner_kind_name(owner->kind);
+        const char *name = owner->name[0] ? owner->name : owner->id;
+
+        if (owner->kind == JOURNAL_OWNER_CLI)
+                snprintf(buf, size, "`vfiohookctl detach` (journal %s)", owner->id);
+        else if (journal_owner_running(ctx, owner))
+                snprintf(buf, size, "running %s '%s' (journal %s)", kind, name, owner->id);
+        else if (owner->kind == JOURNAL_OWNER_DOMAIN)
+                snprintf(buf, size,
+                         "%s '%s' (journal %s), which is starting or stopping, or stopped "
+                         "without its release (if it is not running: vfiohookctl recover "
+                         "--domain '%s')",
+                         kind, name, owner->id, name);
+        else
+                snprintf(buf, size,
+                         "%s '%s' (journal %s), which is not active (if it was destroyed "
+                         "without its hook: vfiohookctl recover)",
+                         kind, name, owner->id);
+        return buf;
 }

@@ -125,8 +125,19 @@ bool journal_owner_running(vfh_ctx *ctx, const struct journal *j);
 
 /*
  * Who claims a key/value (e.g. "device" = "0000:03:00.0") in a journal other than skip_id.
- * Returns 1 and a copy of that journal's owner in *owner when a running owner does, 0 when
- * none does, -errno when a journal cannot be read (a broken journal blocks: we cannot tell).
+ * Returns 1 and a copy of that journal's owner in *owner when a journal does, 0 when none
+ * does, -errno when a journal cannot be read (a broken journal blocks: we cannot tell).
+ * A journal claims until its owner's release or `vfiohookctl recover` removes it, whether or
+ * not its owner looks running: a domain has no live hook and no QEMU pid file between
+ * prepare and QEMU's start, nor between QEMU's exit and release.
  */
 int journal_find_claim(vfh_ctx *ctx, const char *key, const char *value, const char *skip_id,
                        struct journal **owner);
+
+/*
+ * What to tell the user about a claim: "running domain 'web'" or "domain 'web', which is
+ * starting or stopping, or stopped without its release (if it is not running: vfiohookctl
+ * recover --domain 'web')". Returns buf.
+ */
+const char *journal_claim_describe(vfh_ctx *ctx, const struct journal *owner, char *buf,
+                                   size_t size);

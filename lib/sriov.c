@@ -78,7 +78,7 @@ static bool is_vfio_driver(const char *driver)
 static int check_vf(vfh_ctx *ctx, const char *pf, const char *vf, const char *skip_id)
 {
         struct journal *owner = NULL;
-        char driver[PCI_NAME_MAX];
+        char driver[PCI_NAME_MAX], who[JOURNAL_NAME_MAX * 2 + 256];
         int r = pci_dev_current_driver(ctx, vf, driver, sizeof(driver));
 
         if (r >= 0 && is_vfio_driver(driver))
@@ -91,10 +91,9 @@ static int check_vf(vfh_ctx *ctx, const char *pf, const char *vf, const char *sk
                 return r;
         if (r > 0) {
                 r = vfh_errorf(ctx, EBUSY,
-                               "PF %s: VF %s is in use by %s '%s' (journal %s); stop it before "
-                               "changing the number of VFs",
-                               pf, vf, journal_owner_kind_name(owner->kind), owner->name,
-                               owner->id);
+                               "PF %s: VF %s is in use by %s; stop it before changing the number "
+                               "of VFs",
+                               pf, vf, journal_claim_describe(ctx, owner, who, sizeof(who)));
                 journal_free(owner);
                 return r;
         }
@@ -128,14 +127,15 @@ int sriov_check_unassigned(vfh_ctx *ctx, const struct pci_addr *pf, const char *
 static int check_pf_unclaimed(vfh_ctx *ctx, const char *pf, const char *skip_id)
 {
         struct journal *owner = NULL;
+        char who[JOURNAL_NAME_MAX * 2 + 256];
         int r = journal_find_claim(ctx, "device", pf, skip_id, &owner);
 
         if (r <= 0)
                 return r;
         r = vfh_errorf(ctx, EBUSY,
-                       "PF %s: in use by %s '%s' (journal %s), which set up its VFs; stop it "
-                       "before changing the number of VFs",
-                       pf, journal_owner_kind_name(owner->kind), owner->name, owner->id);
+                       "PF %s: in use by %s, which set up its VFs; stop it before changing the "
+                       "number of VFs",
+                       pf, journal_claim_describe(ctx, owner, who, sizeof(who)));
         journal_free(owner);
         return r;
 }

@@ -21,13 +21,14 @@ static vfh_ctx *ctx_at(const char *root)
         return ctx;
 }
 
+#define UUID "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+
 static struct journal *sample(vfh_ctx *ctx)
 {
         struct journal *j = NULL;
         struct journal_record *rec;
 
-        if (journal_new(ctx, JOURNAL_OWNER_DOMAIN, "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
-                        "guest one", &j) < 0)
+        if (journal_new(ctx, JOURNAL_OWNER_DOMAIN, UUID, "guest one", &j) < 0)
                 abort();
         rec = journal_append(j, "bind");
         journal_record_set(rec, "device", "0000:03:00.0");
@@ -174,20 +175,28 @@ TEST(symlinked_or_open_run_dir_is_refused)
         vfh_ctx_unref(ctx);
 }
 
-TEST(claims_follow_running_owners)
+TEST(claims_hold_until_release_running_or_not)
 {
         const char *root = test_tmpdir();
         vfh_ctx *ctx = ctx_at(root);
         struct journal *j = sample(ctx), *owner = NULL;
+        char who[512];
 
         CHECK_INT(journal_save(ctx, j), 0);
-        /* No pid file: the domain is not running, its journal is stale and claims nothing. */
-        CHECK_INT(journal_find_claim(ctx, "device", "0000:03:00.0", NULL, &owner), 0);
-        test_write_file(root, "run/libvirt/qemu/guest one.pid", "4242\n");
-        CHECK_INT(journal_find_claim(ctx, "device", "0000:03:00.0", NULL, &owner), 0);
-        test_mkdir(root, "proc/4242");
+        /* No pid file: between prepare and QEMU, or QEMU's exit and release, a domain looks
+         * like this; its journal still claims, and the message says how to clear a stale one. */
         CHECK_INT(journal_find_claim(ctx, "device", "0000:03:00.0", NULL, &owner), 1);
         CHECK(owner && strcmp(owner->name, "guest one") == 0);
+        CHECK_CONTAINS(journal_claim_describe(ctx, owner, who, sizeof(who)),
+                       "domain 'guest one' (journal " UUID "), which is starting or stopping");
+        CHECK_CONTAINS(who, "vfiohookctl recover --domain 'guest one'");
+        journal_free(owner);
+        owner = NULL;
+        test_write_file(root, "run/libvirt/qemu/guest one.pid", "4242\n");
+        test_mkdir(root, "proc/4242");
+        CHECK_INT(journal_find_claim(ctx, "device", "0000:03:00.0", NULL, &owner), 1);
+        CHECK_STR(journal_claim_describe(ctx, owner, who, sizeof(who)),
+                  "running domain 'guest one' (journal " UUID ")");
         journal_free(owner);
         owner = NULL;
         CHECK_INT(journal_find_claim(ctx, "device", "0000:03:00.0", j->id, &owner), 0);

@@ -242,7 +242,7 @@ TEST(start_creates_vfs_and_sets_the_policy_stop_removes_them)
         journal_free(owner);
         /* So nobody else changes the pool's VF count under it. */
         CHECK_INT(sriov_set_numvfs(ctx, &(struct pci_addr){.bus = 1}, 5, NULL), -EBUSY);
-        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "in use by network 'pool'");
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "in use by running network 'pool'");
         CHECK_STR(model_log(root), "");
         CHECK_INT(pool_stopped(ctx, net), 0);
         CHECK_STR(model_log(root), "0 ");
@@ -426,10 +426,13 @@ TEST(settings_of_vfs_that_are_gone_need_no_restore)
         struct pci_addr pf;
 
         CHECK_INT(pool_start(ctx, net), 0);
-        /* An admin (or a crash) took the count down to 1 behind our back. */
+        /* An admin (or a crash) took the count down to 1 behind our back: straight in sysfs,
+         * since vfiohook itself refuses while the pool's journal claims the PF. */
         CHECK_INT(pci_addr_parse(PF, &pf), 0);
-        CHECK_INT(sriov_set_numvfs(ctx, &pf, 0, NULL), 0);
-        CHECK_INT(sriov_set_numvfs(ctx, &pf, 1, NULL), 0);
+        CHECK_INT(sriov_set_numvfs(ctx, &pf, 1, NULL), -EBUSY);
+        CHECK_INT(sriov_model(root, "/" PF_DIR "/sriov_numvfs", "0"), 0);
+        CHECK_INT(sriov_model(root, "/" PF_DIR "/sriov_numvfs", "1"), 0);
+        test_write_file(root, PF_DIR "/sriov_numvfs", "1\n");
         sync_vf_count();
         fk.vfs[0].spoofchk = false;
         CHECK_INT(pool_stopped(ctx, net), 0);

@@ -144,7 +144,8 @@ TEST(refuses_while_a_running_owner_claims_a_vf)
         CHECK_INT(journal_done(ctx, cli, rec), 0);
         model_log(root);
         CHECK_INT(sriov_set_numvfs(ctx, &pf, 4, NULL), -EBUSY);
-        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "0000:01:10.0 is in use by cli");
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx),
+                       "0000:01:10.0 is in use by `vfiohookctl detach` (journal cli)");
         CHECK_STR(model_log(root), "");
         /* The claimant itself may change it. */
         CHECK_INT(sriov_set_numvfs(ctx, &pf, 4, cli), 0);
