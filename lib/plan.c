@@ -311,7 +311,17 @@ static int plan_pci(struct planner *p, enum plan_source source, const struct pci
         r = plan_group(p, d);
         if (r < 0)
                 return r;
-        return dev.is_vf ? plan_vf(p, d, src) : 0;
+        if (dev.is_vf)
+                return plan_vf(p, d, src);
+        /* Settings nobody can apply must not pass in silence: the user would get a guest
+         * without the spoofchk or VLAN they asked for and no word about it. */
+        if (src->domain && wants_anything(&(struct vf_sources){.domain = src->domain}))
+                return refuse(p, d->name,
+                              "%s: VF settings: the domain's vfiohook metadata sets VF "
+                              "attributes, but the device is not an SR-IOV VF; remove them from "
+                              "its vfiohook metadata",
+                              d->name);
+        return 0;
 }
 
 /* ---- the domain's devices ---- */

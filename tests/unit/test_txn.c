@@ -303,6 +303,50 @@ TEST(a_group_in_use_by_a_running_domain_is_refused_naming_it)
         vfh_ctx_unref(ctx);
 }
 
+/* Between alpha's prepare and its QEMU's pid file no hook runs and nothing looks alive: its
+ * journal must still keep beta out (the soak's double assignment). */
+TEST(a_group_claimed_by_a_domain_between_prepare_and_qemu_is_refused)
+{
+        const char *root = rig();
+        vfh_ctx *ctx = ctx_at(root);
+        struct vfh_domain *a = domain(ctx, "alpha", UUID_A, HOSTDEV("no", "5", "1"), NULL);
+        struct vfh_domain *b = domain(ctx, "beta", UUID_B, HOSTDEV("no", "5", "2"), NULL);
+        char *before, *after;
+
+        CHECK_INT(txn_apply(ctx, a, NULL, PLAN_PREPARE), 0);
+        before = kmodel_log(root);
+        CHECK_INT(txn_apply(ctx, b, NULL, PLAN_PREPARE), -EPERM);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "domain 'alpha'");
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "vfiohookctl recover --domain 'alpha'");
+        after = kmodel_log(root);
+        CHECK_STR(after, before);
+        CHECK(!has_journal(ctx, UUID_B));
+        free(before);
+        free(after);
+        vfh_domain_free(a);
+        vfh_domain_free(b);
+        vfh_ctx_unref(ctx);
+}
+
+/* VF settings asked for a device that is not a VF are refused, never dropped in silence. */
+TEST(vf_settings_for_a_device_that_is_not_a_vf_are_refused)
+{
+        const char *root = rig();
+        vfh_ctx *ctx = ctx_at(root);
+        struct vfh_domain *dom = domain(ctx, "alpha", UUID_A, HOSTDEV("no", "3", "0"),
+                                        "<vfh:hostdev address='0000:03:00.0' spoofchk='off'/>");
+
+        CHECK_INT(txn_apply(ctx, dom, NULL, PLAN_PREPARE), -EPERM);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx),
+                       "0000:03:00.0: VF settings: the domain's vfiohook metadata sets VF "
+                       "attributes, but the device is not an SR-IOV VF");
+        CHECK(!log_has_writes(root));
+        CHECK_STR(kmodel_driver(root, e1000e.name), "e1000e");
+        CHECK(!has_journal(ctx, UUID_A));
+        vfh_domain_free(dom);
+        vfh_ctx_unref(ctx);
+}
+
 TEST(a_second_prepare_changes_nothing)
 {
         const char *root = rig();
