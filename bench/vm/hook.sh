@@ -76,11 +76,12 @@ drivers_of() { for _d in "$@"; do printf '%s ' "$(pci_driver "$_d")"; done; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "# hook overhead: kernel $(uname -r), $REPS repetitions, medians"
-set_1="$(VF 0)"
-set_4="$(VF 0) $(VF 1) $RIG_MF0 $RIG_MF1"
-set_8="$(VF 0) $(VF 1) $(VF 2) $(VF 3) $RIG_MF0 $RIG_MF1 $RIG_BR_E1000 $RIG_BR_VIRTIO"
 for n in 1 4 8; do
-	eval "devs=\$set_$n"
+	case $n in
+	1) devs="$(VF 0)" ;;
+	4) devs="$(VF 0) $(VF 1) $RIG_MF0 $RIG_MF1" ;;
+	8) devs="$(VF 0) $(VF 1) $(VF 2) $(VF 3) $RIG_MF0 $RIG_MF1 $RIG_BR_E1000 $RIG_BR_VIRTIO" ;;
+	esac
 	# shellcheck disable=SC2086 # a list of addresses
 	domain_xml "bench$n" "0$n" $devs >/tmp/bench$n.xml
 	# shellcheck disable=SC2086
