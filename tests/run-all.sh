@@ -49,6 +49,9 @@ if [ "$what" != unit ] && [ -f tests/vm/CMakeLists.txt ]; then
   step "VM tier (real kernel under QEMU)"
   cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build build -j"$jobs"
+  # vm/fault-hooks runs the sanitizer build's hooks, which have the fault-injection seam
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVFH_SANITIZE=ON >/dev/null
+  cmake --build build-asan -j"$jobs"
   tests/vm-tier.sh build || status=1
 fi
 

@@ -9,15 +9,17 @@
 # again with any:N:kill (and kill-after at each call's last operation), followed by what comes next on a real host: libvirt's release after a
 # failed start, `vfiohookctl recover` after a failed release. After each point the host must be
 # exactly as before: every driver, driver_override, sriov_numvfs, VF attribute and /dev/vfio
-# node, and no journal left. Needs hooks built with VFH_TEST_BUILD (-DVFH_SANITIZE=ON).
+# node, and no journal left. Needs hooks built with VFH_TEST_BUILD (-DVFH_SANITIZE=ON): it takes
+# them from VFH_SEAM_BUILD_DIR (tests/vm/CMakeLists.txt; the sanitizer build next to a release one).
 # shellcheck disable=SC2034 # read by lib.sh
 VM_MEM=2048 VM_TIMEOUT=880
 . "${0%/*}/lib.sh"
 t_require_rig
 
-HQ=$VFH_BUILD_DIR/vfiohook-qemu-hook
-HN=$VFH_BUILD_DIR/vfiohook-network-hook
-CTL=$VFH_BUILD_DIR/vfiohookctl
+seams=${VFH_SEAM_BUILD_DIR:-$VFH_BUILD_DIR}
+HQ=$seams/vfiohook-qemu-hook
+HN=$seams/vfiohook-network-hook
+CTL=$seams/vfiohookctl
 for b in "$HQ" "$HN" "$CTL"; do [ -x "$b" ] || t_bail "$b not built"; done
 # ASan: no leak report at exit (a killed hook has none to give anyway), abort on errors
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
