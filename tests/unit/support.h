@@ -11,5 +11,9 @@ void test_write_file(const char *root, const char *rel, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void test_symlink(const char *root, const char *rel, const char *target);
 void test_mkdir(const char *root, const char *rel);
+/* A context on the sysroot ROOT, run dir /run/vfiohook under it, with a write deadline that
+ * only a hang can miss. Aborts on failure. */
+typedef struct vfh_ctx vfh_ctx;
+vfh_ctx *test_ctx_at(const char *root);
 /* REL resolved under the source tree ($VFH_SRC_DIR). Returns a static buffer. */
 const char *test_src_path(const char *rel);

@@ -140,16 +140,6 @@ static const char *healthy(void)
         return root;
 }
 
-static vfh_ctx *ctx_at(const char *root)
-{
-        vfh_ctx *ctx = NULL;
-
-        if (vfh_ctx_new(&ctx) < 0 || vfh_ctx_set_sysroot(ctx, root) < 0 ||
-            vfh_ctx_set_run_dir(ctx, "/run/vfiohook") < 0)
-                abort();
-        return ctx;
-}
-
 /* The item for check (and subject, when given); NULL when there is none. */
 static const struct doctor_item *find(const struct doctor_report *r, const char *check,
                                       const char *subject)
@@ -174,7 +164,7 @@ static const struct doctor_item *find(const struct doctor_report *r, const char 
 
 static void run_doctor(const char *root, struct doctor_report *report)
 {
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
 
         CHECK_INT(doctor_run(ctx, NULL, report), 0);
         vfh_ctx_unref(ctx);

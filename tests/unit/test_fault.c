@@ -49,17 +49,6 @@ static const char *rig(void)
         return root;
 }
 
-static vfh_ctx *ctx_at(const char *root)
-{
-        vfh_ctx *ctx = NULL;
-
-        if (vfh_ctx_new(&ctx) < 0 || vfh_ctx_set_sysroot(ctx, root) < 0)
-                abort();
-        /* Generous: a loaded CI machine forks slowly under ASan, and only a hang may fail. */
-        vfh_ctx_set_timeout_ms(ctx, 20000);
-        return ctx;
-}
-
 /* Everything the kernel would show: drivers, overrides, /dev/vfio nodes. Static buffer. */
 static const char *snapshot(const char *root)
 {
@@ -92,7 +81,7 @@ static const char *snapshot(const char *root)
 /* The cycle a domain's prepare and release make for group 14, in one process. */
 static int detach_and_reattach(const char *root)
 {
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = NULL;
         static struct pci_group grp;
         struct pci_addr a;
@@ -114,7 +103,7 @@ static int detach_and_reattach(const char *root)
 /* What recover does: every bind record undone, newest first, then the journal removed. */
 static void recover(const char *root)
 {
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = NULL;
         int r = journal_load(ctx, "cli", &j);
 
@@ -264,7 +253,7 @@ TEST(every_write_killed_after_then_recovered)
 TEST(chosen_errno_reaches_the_caller)
 {
         const char *root = test_tmpdir();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
 
         test_write_file(root, "sys/x", "0\n");
         setenv("VFH_FAULT", "sysfs-write:2:fail=EBUSY", 1);
@@ -285,7 +274,7 @@ TEST(unparsable_spec_fails_every_operation)
                                           "sysfs-write:1:explode",    "netlink:x:fail",
                                           "sysfs-write:1:fail=EWHAT", "any:3"};
         const char *root = test_tmpdir();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
 
         test_write_file(root, "sys/x", "0\n");
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -320,7 +309,7 @@ TEST(any_counts_both_seams_and_netlink_faults_stop_the_request)
 {
         static const struct nl_transport transport = {counting_send, silent_recv, NULL};
         const char *root = test_tmpdir();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vf_pf_state st = {0};
 
         test_write_file(root, "sys/x", "0\n");

@@ -64,17 +64,6 @@ static const char *rig(void)
         return root;
 }
 
-static vfh_ctx *ctx_at(const char *root)
-{
-        vfh_ctx *ctx = NULL;
-
-        if (vfh_ctx_new(&ctx) < 0 || vfh_ctx_set_sysroot(ctx, root) < 0)
-                abort();
-        /* Generous: a loaded CI machine forks slowly under ASan, and only a hang may fail. */
-        vfh_ctx_set_timeout_ms(ctx, 20000);
-        return ctx;
-}
-
 static struct journal *cli_journal(vfh_ctx *ctx)
 {
         struct journal *j = NULL;
@@ -104,7 +93,7 @@ static bool log_has_writes(const char *root)
 TEST(single_device_round_trip)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = cli_journal(ctx);
         static struct pci_group grp;
         char *log;
@@ -140,7 +129,7 @@ TEST(single_device_round_trip)
 TEST(bridge_stays_and_both_endpoints_move)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = cli_journal(ctx);
         static struct pci_group grp;
         char reason[256];
@@ -167,7 +156,7 @@ TEST(bridge_stays_and_both_endpoints_move)
 TEST(multifunction_pair_moves_together)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = cli_journal(ctx);
         static struct pci_group grp;
 
@@ -187,7 +176,7 @@ TEST(multifunction_pair_moves_together)
 TEST(vf_moves_and_pf_with_vfs_is_refused)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = cli_journal(ctx);
         static struct pci_group grp;
 
@@ -212,7 +201,7 @@ TEST(vf_moves_and_pf_with_vfs_is_refused)
 TEST(host_critical_members_are_refused_before_any_write)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = cli_journal(ctx);
         static struct pci_group grp;
 
@@ -241,7 +230,7 @@ TEST(host_critical_members_are_refused_before_any_write)
 TEST(bond_port_and_driverctl_override_are_refused)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = cli_journal(ctx);
         static struct pci_group grp;
 
@@ -264,7 +253,7 @@ TEST(bond_port_and_driverctl_override_are_refused)
 TEST(policy_and_force_host_critical)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = cli_journal(ctx);
         static struct pci_group grp;
         struct vfh_config *cfg = NULL;
@@ -291,7 +280,7 @@ TEST(policy_and_force_host_critical)
 TEST(claimed_group_names_the_running_domain)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *dom = NULL, *j = cli_journal(ctx);
         static struct pci_group grp;
 
@@ -321,7 +310,7 @@ TEST(claimed_group_names_the_running_domain)
 TEST(driver_models_variant_and_unknown)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = cli_journal(ctx);
         static struct pci_group grp;
         struct group_opts opts = {.driver = "e1000e"};
@@ -356,7 +345,7 @@ static long long ms_now(void)
 TEST(hung_unbind_returns_by_the_deadline)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = cli_journal(ctx);
         static struct pci_group grp;
         long long start;
@@ -380,7 +369,7 @@ TEST(hung_unbind_returns_by_the_deadline)
 TEST(driver_that_does_not_come_back_is_reported)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = cli_journal(ctx);
         static struct pci_group grp;
 
@@ -399,7 +388,7 @@ TEST(driver_that_does_not_come_back_is_reported)
 TEST(reattach_refuses_while_the_group_is_open)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = cli_journal(ctx);
         static struct pci_group grp;
 
@@ -420,7 +409,7 @@ TEST(reattach_refuses_while_the_group_is_open)
 TEST(broken_journal_blocks_every_detach)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = cli_journal(ctx);
         static struct pci_group grp;
 
@@ -438,7 +427,7 @@ TEST(broken_journal_blocks_every_detach)
 TEST(group_detached_by_hand_says_how_to_release_it)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *dom = NULL, *j = cli_journal(ctx);
         static struct pci_group grp;
 

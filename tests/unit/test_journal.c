@@ -12,11 +12,8 @@
 
 static vfh_ctx *ctx_at(const char *root)
 {
-        vfh_ctx *ctx = NULL;
+        vfh_ctx *ctx = test_ctx_at(root);
 
-        if (vfh_ctx_new(&ctx) < 0 || vfh_ctx_set_sysroot(ctx, root) < 0 ||
-            vfh_ctx_set_run_dir(ctx, "/run/vfiohook") < 0)
-                abort();
         test_mkdir(root, "run");
         return ctx;
 }

@@ -17,15 +17,6 @@ static const struct kdev nvme = {
 static const struct kdev bridge = {"0000:00:1c.0", NULL, 0x8086, 0x2948,
                                    0x060400,       0x81, 5,      "pcieport"};
 
-static vfh_ctx *ctx_at(const char *root)
-{
-        vfh_ctx *ctx = NULL;
-
-        if (vfh_ctx_new(&ctx) < 0 || vfh_ctx_set_sysroot(ctx, root) < 0)
-                abort();
-        return ctx;
-}
-
 static const char *fixture(void)
 {
         const char *root = test_tmpdir();
@@ -52,7 +43,7 @@ static const char *fixture(void)
 
 TEST(identity_driver_group_numa)
 {
-        vfh_ctx *ctx = ctx_at(fixture());
+        vfh_ctx *ctx = test_ctx_at(fixture());
         struct pci_dev d;
 
         CHECK_INT(pci_dev_load_name(ctx, "0000:01:00.0", &d), 0);
@@ -75,7 +66,7 @@ TEST(identity_driver_group_numa)
 
 TEST(vf_index_and_vfs_in_order)
 {
-        vfh_ctx *ctx = ctx_at(fixture());
+        vfh_ctx *ctx = test_ctx_at(fixture());
         struct pci_addr *vfs = NULL;
         char a[PCI_ADDR_STRLEN];
         struct pci_dev d, p;
@@ -101,7 +92,7 @@ TEST(vf_index_and_vfs_in_order)
 
 TEST(virtio_netdev_blocks_bridges_and_no_group)
 {
-        vfh_ctx *ctx = ctx_at(fixture());
+        vfh_ctx *ctx = test_ctx_at(fixture());
         struct pci_dev d;
 
         CHECK_INT(pci_dev_load_name(ctx, "0000:05:02.0", &d), 0);
@@ -119,7 +110,7 @@ TEST(virtio_netdev_blocks_bridges_and_no_group)
 
 TEST(missing_and_malformed_addresses)
 {
-        vfh_ctx *ctx = ctx_at(fixture());
+        vfh_ctx *ctx = test_ctx_at(fixture());
         struct pci_dev d;
         struct pci_addr *all = NULL;
         size_t n = 0;
@@ -136,7 +127,7 @@ TEST(missing_and_malformed_addresses)
 
 TEST(libpci_names_and_describe)
 {
-        vfh_ctx *ctx = ctx_at(fixture());
+        vfh_ctx *ctx = test_ctx_at(fixture());
         struct pci_lib *lib = NULL;
         struct pci_info info;
         struct pci_dev d;

@@ -27,15 +27,6 @@ static const char *rig(void)
         return root;
 }
 
-static vfh_ctx *ctx_at(const char *root)
-{
-        vfh_ctx *ctx = NULL;
-
-        CHECK_INT(vfh_ctx_new(&ctx), 0);
-        CHECK_INT(vfh_ctx_set_sysroot(ctx, root), 0);
-        return ctx;
-}
-
 static int blocks_of(vfh_ctx *ctx, const char *name, struct pci_dev *d)
 {
         int r = pci_dev_load_name(ctx, name, d);
@@ -53,7 +44,7 @@ static void remove_disk(const char *root, const char *disk)
 
 TEST(each_device_gets_its_own_disks)
 {
-        vfh_ctx *ctx = ctx_at(rig());
+        vfh_ctx *ctx = test_ctx_at(rig());
         static struct pci_dev d;
 
         CHECK_INT(blocks_of(ctx, ahci.name, &d), 2);
@@ -68,7 +59,7 @@ TEST(each_device_gets_its_own_disks)
 
 TEST(one_read_of_sys_block_serves_every_device)
 {
-        vfh_ctx *ctx = ctx_at(rig());
+        vfh_ctx *ctx = test_ctx_at(rig());
         static struct pci_dev d;
         unsigned long before;
 
@@ -84,7 +75,7 @@ TEST(one_read_of_sys_block_serves_every_device)
 TEST(a_write_of_ours_makes_the_next_load_read_sys_block_again)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         static struct pci_dev d;
 
         CHECK_INT(blocks_of(ctx, nvme.name, &d), 1);
@@ -98,7 +89,7 @@ TEST(a_write_of_ours_makes_the_next_load_read_sys_block_again)
 TEST(another_sysroot_is_another_host)
 {
         const char *first = rig(), *second = test_tmpdir();
-        vfh_ctx *ctx = ctx_at(first);
+        vfh_ctx *ctx = test_ctx_at(first);
         static struct pci_dev d;
 
         CHECK_INT(blocks_of(ctx, ahci.name, &d), 2);

@@ -189,17 +189,6 @@ static const char *rig(bool pf_netdev)
         return root;
 }
 
-static vfh_ctx *ctx_at(const char *root)
-{
-        vfh_ctx *ctx = NULL;
-
-        if (vfh_ctx_new(&ctx) < 0 || vfh_ctx_set_sysroot(ctx, root) < 0)
-                abort();
-        /* Generous: a loaded CI machine forks slowly under ASan, and only a hang may fail. */
-        vfh_ctx_set_timeout_ms(ctx, 20000);
-        return ctx;
-}
-
 static void done(vfh_ctx *ctx)
 {
         nl_seam_set_transport(NULL);
@@ -242,7 +231,7 @@ static struct vfh_config *config(vfh_ctx *ctx, const char *text)
 
 TEST(plain_hostdev_vf_gets_metadata_vlan_and_the_stable_mac_and_release_undoes_them)
 {
-        vfh_ctx *ctx = ctx_at(rig(true));
+        vfh_ctx *ctx = test_ctx_at(rig(true));
         struct vfh_domain *dom = domain(
             ctx, HOSTDEV_VF1, "<vfh:hostdev address='0000:01:10.2' vlan='42' spoofchk='off'/>");
         struct vf_settings before = nk.vfs[1];
@@ -273,7 +262,7 @@ TEST(plain_hostdev_vf_gets_metadata_vlan_and_the_stable_mac_and_release_undoes_t
 
 TEST(interface_vf_never_gets_mac_or_vlan_and_domain_overrides_pf_config)
 {
-        vfh_ctx *ctx = ctx_at(rig(true));
+        vfh_ctx *ctx = test_ctx_at(rig(true));
         struct vfh_domain *dom =
             domain(ctx, INTERFACE_VF1, "<vfh:interface mac='52:54:00:6d:90:02' trust='off'/>");
         struct vfh_config *cfg =
@@ -308,7 +297,7 @@ TEST(interface_vf_never_gets_mac_or_vlan_and_domain_overrides_pf_config)
 
 TEST(an_interface_vf_at_start_is_planned_again_without_changes)
 {
-        vfh_ctx *ctx = ctx_at(rig(true));
+        vfh_ctx *ctx = test_ctx_at(rig(true));
         struct vfh_domain *dom =
             domain(ctx, INTERFACE_VF1, "<vfh:interface mac='52:54:00:6d:90:02' spoofchk='off'/>");
         struct journal *j = NULL;
@@ -327,7 +316,7 @@ TEST(an_interface_vf_at_start_is_planned_again_without_changes)
 
 TEST(a_vf_whose_pf_has_no_netdev_is_fine_unless_settings_are_asked_for)
 {
-        vfh_ctx *ctx = ctx_at(rig(false));
+        vfh_ctx *ctx = test_ctx_at(rig(false));
         struct vfh_domain *plain = domain(ctx, HOSTDEV_VF1, "");
         struct vfh_domain *asks =
             domain(ctx, HOSTDEV_VF1, "<vfh:hostdev address='0000:01:10.2' spoofchk='off'/>");

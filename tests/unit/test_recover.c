@@ -44,18 +44,6 @@ static const char *rig(void)
         return root;
 }
 
-static vfh_ctx *ctx_at(const char *root)
-{
-        vfh_ctx *ctx = NULL;
-
-        if (vfh_ctx_new(&ctx) < 0 || vfh_ctx_set_sysroot(ctx, root) < 0 ||
-            vfh_ctx_set_run_dir(ctx, "/run/vfiohook") < 0)
-                abort();
-        /* Generous: a loaded CI machine forks slowly under ASan, and only a hang may fail. */
-        vfh_ctx_set_timeout_ms(ctx, 20000);
-        return ctx;
-}
-
 /* What a prepare that never got its release leaves: group 14 on vfio-pci, journaled. */
 static struct journal *detached_for(vfh_ctx *ctx, enum journal_owner_kind kind, const char *id,
                                     const char *name)
@@ -84,7 +72,7 @@ static size_t log_lines(const char *root)
 TEST(a_stale_domain_journal_is_replayed)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = detached_for(ctx, JOURNAL_OWNER_DOMAIN, UUID_GONE, "gone");
         struct journal *left = NULL;
 
@@ -103,7 +91,7 @@ TEST(a_stale_domain_journal_is_replayed)
 TEST(a_running_domain_is_not_touched)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = detached_for(ctx, JOURNAL_OWNER_DOMAIN, UUID_GONE, "alive");
         size_t writes = log_lines(root);
 
@@ -121,7 +109,7 @@ TEST(a_running_domain_is_not_touched)
 TEST(a_cli_detach_stays_claimed)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = detached_for(ctx, JOURNAL_OWNER_CLI, "cli", "vfiohookctl");
 
         CHECK_INT(recover_judge(ctx, j), RECOVER_CLI);
@@ -135,7 +123,7 @@ TEST(a_cli_detach_stays_claimed)
 TEST(a_journal_that_changed_meanwhile_is_left)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = detached_for(ctx, JOURNAL_OWNER_DOMAIN, UUID_GONE, "gone");
         struct journal *seen = NULL;
         struct journal_record *rec;

@@ -8,15 +8,6 @@
 #include "internal.h"
 #include "support.h"
 
-static vfh_ctx *ctx_at(const char *root)
-{
-        vfh_ctx *ctx = NULL;
-
-        if (vfh_ctx_new(&ctx) < 0 || vfh_ctx_set_sysroot(ctx, root) < 0)
-                abort();
-        return ctx;
-}
-
 TEST(read_strips_newline_and_counts)
 {
         const char *root = test_tmpdir();
@@ -24,7 +15,7 @@ TEST(read_strips_newline_and_counts)
         char buf[32];
 
         test_write_file(root, "sys/bus/pci/devices/0000:01:00.0/vendor", "0x8086\n");
-        ctx = ctx_at(root);
+        ctx = test_ctx_at(root);
         CHECK_INT(
             sysfs_read(ctx, buf, sizeof(buf), "/sys/bus/pci/devices/%s/vendor", "0000:01:00.0"), 6);
         CHECK_STR(buf, "0x8086");
@@ -41,7 +32,7 @@ TEST(read_ulong_parses_base_zero)
         test_write_file(root, "sys/a", "0x0604\n");
         test_write_file(root, "sys/b", "12\n");
         test_write_file(root, "sys/c", "bogus\n");
-        ctx = ctx_at(root);
+        ctx = test_ctx_at(root);
         CHECK_INT(sysfs_read_ulong(ctx, &v, "/sys/a"), 0);
         CHECK_INT(v, 0x604);
         CHECK_INT(sysfs_read_ulong(ctx, &v, "/sys/b"), 0);
@@ -59,7 +50,7 @@ TEST(absolute_symlink_stays_inside_sysroot)
         /* On the host /etc/hostname exists; inside the sysroot the link must resolve to ours. */
         test_write_file(root, "etc/hostname", "fixture\n");
         test_symlink(root, "sys/link", "/etc/hostname");
-        ctx = ctx_at(root);
+        ctx = test_ctx_at(root);
         CHECK_INT(sysfs_read(ctx, buf, sizeof(buf), "/sys/link"), 7);
         CHECK_STR(buf, "fixture");
         vfh_ctx_unref(ctx);
@@ -74,7 +65,7 @@ TEST(link_name_and_exists)
         test_mkdir(root, "sys/bus/pci/drivers/igb");
         test_symlink(root, "sys/bus/pci/devices/0000:01:00.0/driver",
                      "../../../bus/pci/drivers/igb");
-        ctx = ctx_at(root);
+        ctx = test_ctx_at(root);
         CHECK_INT(
             sysfs_link_name(ctx, buf, sizeof(buf), "/sys/bus/pci/devices/0000:01:00.0/driver"), 3);
         CHECK_STR(buf, "igb");
@@ -91,7 +82,7 @@ TEST(write_and_relative_path_refused)
         vfh_ctx *ctx;
 
         test_write_file(root, "sys/driver_override", "\n");
-        ctx = ctx_at(root);
+        ctx = test_ctx_at(root);
         CHECK_INT(sysfs_write(ctx, "vfio-pci", "/sys/driver_override"), 0);
         CHECK_INT(sysfs_read(ctx, buf, sizeof(buf), "/sys/driver_override"), 8);
         CHECK_STR(buf, "vfio-pci");

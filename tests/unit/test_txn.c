@@ -91,17 +91,6 @@ static const char *rig(void)
         return root;
 }
 
-static vfh_ctx *ctx_at(const char *root)
-{
-        vfh_ctx *ctx = NULL;
-
-        if (vfh_ctx_new(&ctx) < 0 || vfh_ctx_set_sysroot(ctx, root) < 0)
-                abort();
-        /* Generous: a loaded CI machine forks slowly under ASan, and only a hang may fail. */
-        vfh_ctx_set_timeout_ms(ctx, 20000);
-        return ctx;
-}
-
 /* A domain with the given <devices> content (and optional <metadata> content). */
 static struct vfh_domain *domain(vfh_ctx *ctx, const char *name, const char *uuid,
                                  const char *devices, const char *metadata)
@@ -154,7 +143,7 @@ static void pretend_running(const char *root, const char *name)
 TEST(managed_no_moves_the_whole_group_and_release_restores_it)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vfh_domain *dom = domain(ctx, "alpha", UUID_A, HOSTDEV("no", "5", "1"), NULL);
 
         CHECK_INT(txn_apply(ctx, dom, NULL, PLAN_PREPARE), 0);
@@ -179,7 +168,7 @@ TEST(managed_no_moves_the_whole_group_and_release_restores_it)
 TEST(managed_yes_primary_is_left_to_libvirt_and_its_companion_is_ours)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vfh_domain *dom = domain(ctx, "alpha", UUID_A, HOSTDEV("yes", "5", "1"), NULL);
         struct plan *plan = NULL;
 
@@ -204,7 +193,7 @@ TEST(managed_yes_primary_is_left_to_libvirt_and_its_companion_is_ours)
 TEST(a_managed_yes_device_alone_in_its_group_is_only_claimed)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vfh_domain *dom = domain(ctx, "alpha", UUID_A, HOSTDEV("yes", "3", "0"), NULL);
         struct vfh_domain *other = domain(ctx, "beta", UUID_B, HOSTDEV("no", "3", "0"), NULL);
         struct journal *j = NULL;
@@ -232,7 +221,7 @@ TEST(a_managed_yes_device_alone_in_its_group_is_only_claimed)
 TEST(host_critical_device_is_refused_before_any_change)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         /* e1000e first: it would be detached if refusals were not all found up front. */
         struct vfh_domain *dom =
             domain(ctx, "alpha", UUID_A,
@@ -254,7 +243,7 @@ TEST(host_critical_device_is_refused_before_any_change)
 TEST(denied_device_is_refused_and_every_refusal_is_listed)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vfh_domain *dom = domain(
             ctx, "alpha", UUID_A,
             HOSTDEV("no", "3", "0") "<hostdev mode='subsystem' type='pci' managed='no'><source>"
@@ -283,7 +272,7 @@ TEST(denied_device_is_refused_and_every_refusal_is_listed)
 TEST(a_group_in_use_by_a_running_domain_is_refused_naming_it)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vfh_domain *a = domain(ctx, "alpha", UUID_A, HOSTDEV("no", "5", "1"), NULL);
         struct vfh_domain *b = domain(ctx, "beta", UUID_B, HOSTDEV("no", "5", "2"), NULL);
         char *before, *after;
@@ -308,7 +297,7 @@ TEST(a_group_in_use_by_a_running_domain_is_refused_naming_it)
 TEST(a_group_claimed_by_a_domain_between_prepare_and_qemu_is_refused)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vfh_domain *a = domain(ctx, "alpha", UUID_A, HOSTDEV("no", "5", "1"), NULL);
         struct vfh_domain *b = domain(ctx, "beta", UUID_B, HOSTDEV("no", "5", "2"), NULL);
         char *before, *after;
@@ -332,7 +321,7 @@ TEST(a_group_claimed_by_a_domain_between_prepare_and_qemu_is_refused)
 TEST(vf_settings_for_a_device_that_is_not_a_vf_are_refused)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vfh_domain *dom = domain(ctx, "alpha", UUID_A, HOSTDEV("no", "3", "0"),
                                         "<vfh:hostdev address='0000:03:00.0' spoofchk='off'/>");
 
@@ -350,7 +339,7 @@ TEST(vf_settings_for_a_device_that_is_not_a_vf_are_refused)
 TEST(a_second_prepare_changes_nothing)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vfh_domain *dom = domain(ctx, "alpha", UUID_A, HOSTDEV("no", "5", "1"), NULL);
         struct journal *j = NULL;
         char *before, *after;
@@ -374,7 +363,7 @@ TEST(a_second_prepare_changes_nothing)
 TEST(a_failure_half_way_rolls_everything_back)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vfh_domain *dom =
             domain(ctx, "alpha", UUID_A, HOSTDEV("no", "3", "0") HOSTDEV("no", "5", "1"), NULL);
 
@@ -395,7 +384,7 @@ TEST(a_failure_half_way_rolls_everything_back)
 TEST(release_keeps_what_it_cannot_restore_and_a_later_release_finishes)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vfh_domain *dom = domain(ctx, "alpha", UUID_A, HOSTDEV("no", "5", "1"), NULL);
         struct journal *j = NULL;
 
@@ -418,7 +407,7 @@ TEST(release_keeps_what_it_cannot_restore_and_a_later_release_finishes)
 TEST(reconnect_check_notices_a_device_that_moved)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vfh_domain *dom = domain(ctx, "alpha", UUID_A, HOSTDEV("no", "3", "0"), NULL);
 
         CHECK_INT(txn_check(ctx, UUID_A), 0); /* no journal: nothing to check */
@@ -438,7 +427,7 @@ TEST(reconnect_check_notices_a_device_that_moved)
 TEST(mdev_is_created_at_prepare_and_removed_at_release)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vfh_domain *dom = domain(ctx, "alpha", UUID_A, MDEV_HOSTDEV, MDEV_META);
 
         CHECK(!plan_domain_is_passthrough_free(dom));
@@ -453,7 +442,7 @@ TEST(mdev_is_created_at_prepare_and_removed_at_release)
 TEST(an_mdev_that_already_exists_is_never_removed)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vfh_domain *dom = domain(ctx, "alpha", UUID_A, MDEV_HOSTDEV, MDEV_META);
 
         test_mkdir(root, "sys/bus/mdev/devices/" MDEV_UUID);
@@ -468,7 +457,7 @@ TEST(an_mdev_that_already_exists_is_never_removed)
 TEST(an_mdev_with_an_unknown_type_is_refused)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vfh_domain *dom =
             domain(ctx, "alpha", UUID_A, HOSTDEV("no", "3", "0") MDEV_HOSTDEV,
                    "<vfh:mdev uuid='" MDEV_UUID "' parent='mtty' type='mtty-9'/>");
@@ -483,7 +472,7 @@ TEST(an_mdev_with_an_unknown_type_is_refused)
 TEST(guests_without_passthrough_are_recognised)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vfh_domain *plain =
             domain(ctx, "alpha", UUID_A,
                    "<interface type='bridge'><source bridge='br0'/></interface>"
@@ -503,7 +492,7 @@ TEST(guests_without_passthrough_are_recognised)
 TEST(start_plans_only_the_interfaces_that_arrive_with_an_address)
 {
         const char *root = rig();
-        vfh_ctx *ctx = ctx_at(root);
+        vfh_ctx *ctx = test_ctx_at(root);
         struct vfh_domain *dom = domain(
             ctx, "alpha", UUID_A,
             HOSTDEV("no", "3", "0") "<interface type='hostdev' managed='yes'><source><address "

@@ -86,15 +86,6 @@ static const char *igb_tree(unsigned int vfs)
         return root;
 }
 
-static vfh_ctx *ctx_at(const char *root)
-{
-        vfh_ctx *ctx = NULL;
-
-        if (vfh_ctx_new(&ctx) < 0 || vfh_ctx_set_sysroot(ctx, root) < 0)
-                abort();
-        return ctx;
-}
-
 static int resolve(vfh_ctx *ctx, const char *addr, struct vf_ref *ret)
 {
         struct pci_addr a;
@@ -106,7 +97,7 @@ static int resolve(vfh_ctx *ctx, const char *addr, struct vf_ref *ret)
 
 TEST(resolves_pf_netdev_and_index)
 {
-        vfh_ctx *ctx = ctx_at(igb_tree(3));
+        vfh_ctx *ctx = test_ctx_at(igb_tree(3));
         struct vf_ref r;
         char buf[96], a[PCI_ADDR_STRLEN];
 
@@ -136,7 +127,7 @@ TEST(clear_errors_table)
 
         add_device(root, "0000:01:10.6");
         test_symlink(root, DEVS "/0000:01:10.6/physfn", "../0000:01:00.0");
-        ctx = ctx_at(root);
+        ctx = test_ctx_at(root);
         for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
                 struct vf_ref r;
 
@@ -157,7 +148,7 @@ TEST(pf_without_netdev)
         add_device(root, "0000:03:00.0");
         bind_driver(root, "0000:03:00.0", "vfio-pci");
         add_vf(root, "0000:03:00.0", "0000:03:10.0", 0);
-        ctx = ctx_at(root);
+        ctx = test_ctx_at(root);
         CHECK_INT(resolve(ctx, "0000:02:10.0", &r), -ENODEV);
         CHECK_CONTAINS(vfh_ctx_last_error(ctx), "its PF 0000:02:00.0 has no driver bound");
         CHECK_INT(resolve(ctx, "0000:03:10.0", &r), -ENODEV);
@@ -178,7 +169,7 @@ TEST(several_netdevs_chosen_by_phys_port_id)
         add_netdev(root, "0000:04:00.0", "ens1d1", NULL, "0002c9030000aa02");
         add_vf(root, "0000:04:00.0", "0000:04:00.1", 0);
         add_netdev(root, "0000:04:00.1", "ens1v0", NULL, "0002c9030000aa02");
-        ctx = ctx_at(root);
+        ctx = test_ctx_at(root);
         CHECK_INT(resolve(ctx, "0000:04:00.1", &r), 0);
         CHECK_STR(r.pf_netdev, "ens1d1");
         vfh_ctx_unref(ctx);
@@ -197,7 +188,7 @@ TEST(several_netdevs_skip_representors)
         add_netdev(root, "0000:05:00.0", "eth6", "pf0vf1", NULL);
         add_netdev(root, "0000:05:00.0", "eth7", "pf0", NULL);
         add_vf(root, "0000:05:00.0", "0000:05:00.2", 0);
-        ctx = ctx_at(root);
+        ctx = test_ctx_at(root);
         CHECK_INT(resolve(ctx, "0000:05:00.2", &r), 0);
         CHECK_STR(r.pf_netdev, "enp5s0f0np0");
         vfh_ctx_unref(ctx);
@@ -213,7 +204,7 @@ TEST(several_netdevs_without_a_clue_is_an_error)
         add_netdev(root, "0000:06:00.0", "eth3", NULL, NULL);
         add_netdev(root, "0000:06:00.0", "eth2", NULL, NULL);
         add_vf(root, "0000:06:00.0", "0000:06:10.0", 0);
-        ctx = ctx_at(root);
+        ctx = test_ctx_at(root);
         CHECK_INT(resolve(ctx, "0000:06:10.0", &r), -ENOTUNIQ);
         CHECK_CONTAINS(vfh_ctx_last_error(ctx), "several netdevs (eth2, eth3)");
         vfh_ctx_unref(ctx);
@@ -230,7 +221,7 @@ TEST(ref_from_netdev)
         test_mkdir(root, "sys/devices/netdevsim10/net/eni10np1");
         test_symlink(root, "sys/devices/netdevsim10/net/eni10np1/device", "../../../netdevsim10");
         test_symlink(root, "sys/class/net/eni10np1", "../../devices/netdevsim10/net/eni10np1");
-        ctx = ctx_at(root);
+        ctx = test_ctx_at(root);
 
         CHECK_INT(vf_ref_from_netdev(ctx, "eth1", 1, &r), 0);
         CHECK(r.has_pf_addr && r.has_addr);
@@ -255,7 +246,7 @@ TEST(driver_and_speed)
         unsigned long speed = 0;
 
         test_write_file(root, DEVS "/0000:01:00.0/net/eth1/speed", "10000\n");
-        ctx = ctx_at(root);
+        ctx = test_ctx_at(root);
         vf_pf_driver(ctx, "eth1", driver, sizeof(driver));
         CHECK_STR(driver, "igb");
         CHECK_INT(vf_pf_speed_mbps(ctx, "eth1", &speed), 0);

@@ -25,15 +25,6 @@ static const char *rig(void)
         return root;
 }
 
-static vfh_ctx *ctx_at(const char *root)
-{
-        vfh_ctx *ctx = NULL;
-
-        CHECK_INT(vfh_ctx_new(&ctx), 0);
-        CHECK_INT(vfh_ctx_set_sysroot(ctx, root), 0);
-        return ctx;
-}
-
 static size_t count(const struct vfio_holder *h, size_t n, pid_t pid, int group)
 {
         size_t found = 0;
@@ -46,7 +37,7 @@ static size_t count(const struct vfio_holder *h, size_t n, pid_t pid, int group)
 
 TEST(one_group_lists_each_process_once)
 {
-        vfh_ctx *ctx = ctx_at(rig());
+        vfh_ctx *ctx = test_ctx_at(rig());
         struct vfio_holder *h = NULL;
         size_t n = 0;
 
@@ -65,7 +56,7 @@ TEST(one_group_lists_each_process_once)
 
 TEST(all_groups_from_one_pass)
 {
-        vfh_ctx *ctx = ctx_at(rig());
+        vfh_ctx *ctx = test_ctx_at(rig());
         struct vfio_holder *h = NULL;
         size_t n = 0;
 
@@ -80,7 +71,7 @@ TEST(all_groups_from_one_pass)
 
 TEST(no_proc_means_no_holders)
 {
-        vfh_ctx *ctx = ctx_at(test_tmpdir());
+        vfh_ctx *ctx = test_ctx_at(test_tmpdir());
         struct vfio_holder *h = NULL;
         size_t n = 7;
 
