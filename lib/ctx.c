@@ -40,6 +40,7 @@ _public_ int vfh_ctx_new(vfh_ctx **ret)
                 return -ENOMEM;
         ctx->refcount = 1;
         ctx->sysroot_fd = -1;
+        ctx->writer_fd = -1;
         ctx->timeout_ms = 10000;
         ctx->log_priority = LOG_INFO;
         for (size_t i = 0; i < ARRAY_SIZE(default_network_dirs); i++) {
@@ -69,6 +70,7 @@ _public_ vfh_ctx *vfh_ctx_unref(vfh_ctx *ctx)
 {
         if (!ctx || --ctx->refcount > 0)
                 return NULL;
+        sysfs_writer_stop(ctx);
         if (ctx->sysroot_fd >= 0)
                 close(ctx->sysroot_fd);
         free(ctx->sysroot);
@@ -96,6 +98,7 @@ _public_ int vfh_ctx_set_sysroot(vfh_ctx *ctx, const char *dir)
                 close(fd);
                 return r;
         }
+        sysfs_writer_stop(ctx); /* it writes under the old sysroot */
         if (ctx->sysroot_fd >= 0)
                 close(ctx->sysroot_fd);
         ctx->sysroot_fd = fd;

@@ -39,6 +39,7 @@ struct vfh_ctx {
         int log_priority;
         struct vfh_counters counters;
         struct block_links *block_links; /* NULL until a device load needs it */
+        int writer_fd; /* socket to sysfs_write_deadline's writer process, -1 until one runs */
         char last_error[VFH_ERROR_MAX];
 };
 
@@ -71,13 +72,21 @@ int sysfs_vopen(vfh_ctx *ctx, int flags, const char *fmt, va_list ap) _printf_(3
 int sysfs_mkdir(vfh_ctx *ctx, unsigned int mode, const char *fmt, ...) _printf_(3, 4);
 /*
  * sysfs_write for attributes whose store can block in a driver (unbind, drivers_probe). The
- * write runs in a detached grandchild; the caller waits at most timeout_ms and then returns
- * -ETIMEDOUT, leaving the stuck writer to init. A task stuck in a driver ignores even SIGKILL,
- * and a thread would keep the whole process from exiting, so only a separate process lets the
- * hook return.
+ * write runs in a detached writer process (lib/sysfs_writer.c); the caller waits at most
+ * timeout_ms and then returns -ETIMEDOUT, leaving the stuck writer to init. A task stuck in a
+ * driver ignores even SIGKILL, and a thread would keep the whole process from exiting, so only a
+ * separate process lets the hook return.
  */
 int sysfs_write_deadline(vfh_ctx *ctx, unsigned int timeout_ms, const char *value, const char *fmt,
                          ...) _printf_(4, 5);
+
+/* The seam's insides, shared by lib/sysfs.c and lib/sysfs_writer.c. */
+/* Writes value to an absolute host path under the sysroot: open, one write, close. */
+int sysfs_write_path(vfh_ctx *ctx, const char *value, const char *path);
+/* Has the context's writer process write value to path, waiting at most timeout_ms. */
+int sysfs_writer_write(vfh_ctx *ctx, unsigned int timeout_ms, const char *value, const char *path);
+/* Lets the writer go (it exits once idle); the next deadline write starts a new one. */
+void sysfs_writer_stop(vfh_ctx *ctx);
 
 #ifdef VFH_TEST_BUILD
 /* Test builds only: called after every successful sysfs_write with the host path and value,

@@ -13,12 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
-#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fault.h"
@@ -150,8 +146,7 @@ void sysfs_set_write_hook(sysfs_write_hook_fn fn)
 }
 #endif
 
-/* Writes value to a formatted, absolute host path: open, one write, close. */
-static int write_path(vfh_ctx *ctx, const char *value, const char *path)
+int sysfs_write_path(vfh_ctx *ctx, const char *value, const char *path)
 {
         _cleanup_close_ int fd = -1;
         size_t len = strlen(value);
@@ -190,91 +185,28 @@ int sysfs_write(vfh_ctx *ctx, const char *value, const char *fmt, ...)
         r = fault_before(FAULT_SYSFS_WRITE, path);
         if (r < 0)
                 return r;
-        r = write_path(ctx, value, path);
+        r = sysfs_write_path(ctx, value, path);
         fault_after(FAULT_SYSFS_WRITE);
         return r;
-}
-
-/* The grandchild: does the write, reports its result through the pipe, and exits. */
-_Noreturn static void deadline_writer(vfh_ctx *ctx, int report_fd, const char *value,
-                                      const char *path)
-{
-        int32_t result;
-
-        if (fork() != 0)
-                _exit(0); /* the child exits at once, so the grandchild belongs to init */
-        result = write_path(ctx, value, path);
-        (void)!write(report_fd, &result, sizeof(result));
-        _exit(0);
-}
-
-static long long now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits for the writer's report until the deadline. -ETIMEDOUT when none came. */
-static int wait_for_report(int fd, unsigned int timeout_ms)
-{
-        long long deadline = now_ms() + timeout_ms;
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int32_t result;
-        ssize_t n;
-
-        for (;;) {
-                long long left = deadline - now_ms();
-                int r;
-
-                if (left <= 0)
-                        return -ETIMEDOUT;
-                r = poll(&pfd, 1, (int)left);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r < 0)
-                        return negative_errno();
-                if (r > 0)
-                        break;
-        }
-        n = read(fd, &result, sizeof(result));
-        if (n != (ssize_t)sizeof(result))
-                return -EIO; /* the writer died without an answer */
-        return result;
 }
 
 int sysfs_write_deadline(vfh_ctx *ctx, unsigned int timeout_ms, const char *value, const char *fmt,
                          ...)
 {
-        _cleanup_close_ int read_end = -1, write_end = -1;
         char path[PATH_MAX];
-        int pipefd[2], r;
         va_list ap;
-        pid_t pid;
+        int r;
 
         va_start(ap, fmt);
         r = format_path(path, sizeof(path), fmt, ap);
         va_end(ap);
         if (r < 0)
                 return r;
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return negative_errno();
-        read_end = pipefd[0];
-        write_end = pipefd[1];
         ctx->counters.sysfs_writes++;
         r = fault_before(FAULT_SYSFS_WRITE, path);
         if (r < 0)
                 return r;
-        pid = fork();
-        if (pid < 0)
-                return negative_errno();
-        if (pid == 0)
-                deadline_writer(ctx, write_end, value, path);
-        close(TAKE_FD(write_end));
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                ;
-        r = wait_for_report(read_end, timeout_ms);
+        r = sysfs_writer_write(ctx, timeout_ms, value, path);
         fault_after(FAULT_SYSFS_WRITE);
         return r;
 }

@@ -3,6 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -103,4 +108,89 @@ TEST(errors_are_kept_and_logged)
         CHECK_INT(vfh_ctx_set_run_dir(ctx, "relative"), -EINVAL);
         CHECK_STR(vfh_ctx_get_run_dir(ctx), "/run/vfiohook");
         vfh_ctx_unref(ctx);
+}
+
+/* Writers are grandchildren that belong to init; as a subreaper the test sees them instead. */
+static int count_children(void)
+{
+        char path[64], buf[4096];
+        int n = 0;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+        f = fopen(path, "re");
+        if (!f)
+                abort();
+        if (fgets(buf, sizeof(buf), f))
+                for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
+                        n++;
+        fclose(f);
+        return n;
+}
+
+/* Reaps the exited writers; fails the test if any is still running after 10 s. */
+static int reap_children(void)
+{
+        int reaped = 0;
+
+        for (int i = 0; i < 1000 && count_children() > 0; i++) {
+                while (waitpid(-1, NULL, WNOHANG) > 0)
+                        reaped++;
+                usleep(10000);
+        }
+        return count_children() == 0 ? reaped : -1;
+}
+
+TEST(deadline_writes_share_one_writer_that_keeps_no_caller_fd)
+{
+        const char *root = test_tmpdir();
+        int out[2], drained;
+        char buf[16], byte;
+        vfh_ctx *ctx;
+
+        CHECK_INT(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+        CHECK_INT(reap_children() >= 0, 1);
+        /* Stands for the pipe libvirtd reads a hook's output from: it must see EOF when the
+         * hook is done, whatever the writer does. */
+        CHECK_INT(pipe2(out, O_NONBLOCK), 0); /* a writer holding it fails, not hangs */
+        test_write_file(root, "sys/unbind", "\n");
+        ctx = test_ctx_at(root);
+        for (int i = 0; i < 5; i++)
+                CHECK_INT(sysfs_write_deadline(ctx, 20000, "0000:01:00.0", "/sys/unbind"), 0);
+        CHECK_INT(sysfs_read(ctx, buf, sizeof(buf), "/sys/unbind"), 12);
+        CHECK_INT(ctx->counters.sysfs_writes, 5);
+        CHECK_INT(count_children(), 1);
+        close(out[1]);
+        CHECK_INT(read(out[0], &byte, 1), 0);
+        close(out[0]);
+        vfh_ctx_unref(ctx); /* the writer exits when its context goes */
+        drained = reap_children();
+        CHECK_INT(drained, 1);
+}
+
+TEST(writer_that_misses_its_deadline_is_replaced)
+{
+        const char *root = test_tmpdir();
+        char fifo[PATH_MAX], buf[16];
+        vfh_ctx *ctx;
+        int fd;
+
+        CHECK_INT(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+        CHECK_INT(reap_children() >= 0, 1);
+        /* Opening a FIFO for writing blocks until a reader comes: a store stuck in a driver. */
+        test_mkdir(root, "sys");
+        snprintf(fifo, sizeof(fifo), "%s/sys/stuck", root);
+        CHECK_INT(mkfifo(fifo, 0600), 0);
+        test_write_file(root, "sys/unbind", "\n");
+        ctx = test_ctx_at(root);
+        CHECK_INT(sysfs_write_deadline(ctx, 200, "1", "/sys/stuck"), -ETIMEDOUT);
+        CHECK_INT(sysfs_write_deadline(ctx, 20000, "0000:01:00.0", "/sys/unbind"), 0);
+        CHECK_INT(sysfs_read(ctx, buf, sizeof(buf), "/sys/unbind"), 12);
+        CHECK_INT(count_children(), 2); /* the stuck one and its successor */
+        /* The driver lets go: the abandoned writer finishes its store and exits. */
+        fd = open(fifo, O_RDONLY | O_NONBLOCK);
+        CHECK(fd >= 0);
+        vfh_ctx_unref(ctx);
+        CHECK_INT(reap_children(), 2);
+        close(fd);
 }
