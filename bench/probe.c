@@ -16,8 +16,8 @@
  * sysfs_reads, sysfs_writes and netlink_calls are the library's own seam counters
  * (lib/internal.h). kernel_us is the time inside file and netlink system calls, netlink_us
  * the netlink part of it, sync_us the journal's fsync part. child_wait_us is the wait for the
- * detached writer of a blocking sysfs write (lib/sysfs.c sysfs_write_deadline): the kernel's unbind
- * or probe, plus the writer's own fork and exit. fork_us is the parent's side of those forks and
+ * detached writer of a blocking sysfs write (lib/sysfs_writer.c): the kernel's unbind or probe,
+ * and the writer's start on the first such write. fork_us is the parent's side of those forks and
  * sleep_us the lock's polling sleeps. own_us = wall_us - kernel_us - child_wait_us - sleep_us: the
  * program's work, its forks included, and also any time the scheduler gave its CPU to someone
  * else. cpu_us is the process's CPU time (CLOCK_PROCESS_CPUTIME_ID, its children not
@@ -56,7 +56,8 @@ struct probe {
         double sleep_us;      /* nanosleep: the lock's polling */
         double sync_us;       /* fsync: the journal's durability (part of kernel_us) */
         unsigned long syscalls;
-        int lock_fd; /* the global lock's descriptor, -1 when not open */
+        int lock_fd;         /* the global lock's descriptor, -1 when not open */
+        int writer_fd_plus1; /* the deadline writer's socket + 1, 0 before it starts */
         double lock_try_us, lock_got_us;
         double lock_wait_us, lock_hold_us;
         struct vfh_counters counters;
@@ -268,7 +269,30 @@ WRAP(NETLINK, int, setsockopt, (int fd, int level, int name, const void *v, sock
 WRAP(NETLINK, ssize_t, sendto,
      (int fd, const void *buf, size_t n, int flags, const struct sockaddr *to, socklen_t len),
      (fd, buf, n, flags, to, len))
-WRAP(NETLINK, ssize_t, recv, (int fd, void *buf, size_t n, int flags), (fd, buf, n, flags))
+
+/* The deadline writer's socket (lib/sysfs_writer.c) is not netlink: a verdict read from it ends
+ * the wait for the kernel's unbind or probe. The request sent to it counts as our own time. */
+int __real_socketpair(int domain, int type, int protocol, int fds[2]);
+int __wrap_socketpair(int domain, int type, int protocol, int fds[2]);
+int __wrap_socketpair(int domain, int type, int protocol, int fds[2])
+{
+        int r = __real_socketpair(domain, type, protocol, fds);
+
+        if (r == 0)
+                probe.writer_fd_plus1 = fds[0] + 1;
+        return r;
+}
+
+ssize_t __real_recv(int fd, void *buf, size_t n, int flags);
+ssize_t __wrap_recv(int fd, void *buf, size_t n, int flags);
+ssize_t __wrap_recv(int fd, void *buf, size_t n, int flags)
+{
+        struct stamp t0 = stamp_now();
+        ssize_t r = __real_recv(fd, buf, n, flags);
+
+        account(t0, fd + 1 == probe.writer_fd_plus1 ? CHILD_WAIT : NETLINK);
+        return r;
+}
 
 /* The global lock: its descriptor is the one openat gave for "lock" (see __wrap_openat). */
 int __real_flock(int fd, int op);
