@@ -30,14 +30,14 @@ static int read_hex16(vfh_ctx *ctx, const char *name, const char *attr, uint16_t
 }
 
 /* The header type is config byte 0x0e; bit 7 only says "multifunction". */
-static uint8_t read_header_type(vfh_ctx *ctx, const char *name)
+static void read_config_header(vfh_ctx *ctx, struct pci_dev *dev)
 {
-        _cleanup_close_ int fd = sysfs_open(ctx, O_RDONLY, DEV "/config", name);
+        _cleanup_close_ int fd = sysfs_open(ctx, O_RDONLY, DEV "/config", dev->name);
         uint8_t byte = 0;
 
-        if (fd < 0 || pread(fd, &byte, 1, 0x0e) != 1)
-                return 0;
-        return byte & 0x7f;
+        dev->has_config = fd >= 0 || (fd != -ENOENT && sysfs_exists(ctx, DEV "/config", dev->name));
+        if (fd >= 0 && pread(fd, &byte, 1, 0x0e) == 1)
+                dev->header_type = byte & 0x7f;
 }
 
 /* An absent attribute reads as "": many only exist with the right driver or kernel. */
@@ -304,7 +304,7 @@ static int read_identity(vfh_ctx *ctx, struct pci_dev *dev)
                                   "%s: cannot read its vendor, device and class from sysfs: %s",
                                   dev->name, strerror(-r));
         dev->class = (uint32_t) class & 0xffffff;
-        dev->header_type = read_header_type(ctx, dev->name);
+        read_config_header(ctx, dev);
         return 0;
 }
 

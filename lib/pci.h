@@ -28,6 +28,7 @@ struct pci_dev {
         uint16_t device;
         uint32_t class; /* 24 bits: base, sub, prog-if */
         uint8_t header_type;
+        bool has_config; /* the config file is there (libpci reads capabilities from it) */
         char driver[PCI_NAME_MAX];          /* "" when no driver is bound */
         char driver_override[PCI_NAME_MAX]; /* "" when none ("(null)" in sysfs) */
         int iommu_group;                    /* -1 without an IOMMU */
@@ -61,6 +62,15 @@ int pci_dev_list_vfs(vfh_ctx *ctx, const struct pci_dev *pf, struct pci_addr **r
 
 /* Every PCI device under /sys/bus/pci/devices, sorted by address. */
 int pci_list_all(vfh_ctx *ctx, struct pci_addr **ret, size_t *n);
+
+/* What libpci need not read again (lib/pcilib.h). */
+static inline struct pci_lib_ids pci_dev_lib_ids(const struct pci_dev *dev)
+{
+        return (struct pci_lib_ids){.vendor = dev->vendor,
+                                    .device = dev->device,
+                                    .class = dev->class,
+                                    .config_present = dev->has_config};
+}
 
 /* "Ethernet controller, driver e1000e" / "…, no driver", for messages. lib may be NULL (the
  * class is then printed as a number). */

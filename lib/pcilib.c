@@ -23,10 +23,26 @@
 
 typedef __typeof__(((struct pci_access *)0)->error) pci_error_fn;
 
+/* One device's names, keyed by the IDs they were looked up with. */
+struct name_entry {
+        struct name_entry *next;
+        uint16_t vendor;
+        uint16_t device;
+        uint16_t class; /* base and sub class */
+        char class_name[sizeof(((struct pci_info *)0)->class_name)];
+        char vendor_name[sizeof(((struct pci_info *)0)->vendor_name)];
+        char device_name[sizeof(((struct pci_info *)0)->device_name)];
+};
+
+#define NAME_BUCKETS 64
+
 struct pci_lib {
         vfh_ctx *ctx;
         struct pci_access *pacc;
         char sysfs_path[4096];
+        /* A listing names every device, and most share IDs. libpci asks udev's hwdb again for
+         * every ID pci.ids lacks (without hwdb.bin, five failed opens each time). */
+        struct name_entry *names[NAME_BUCKETS];
 };
 
 /* libpci's callbacks carry no user data: the session in use is remembered per thread. */
@@ -95,6 +111,11 @@ void pci_lib_close(struct pci_lib *lib)
                 return;
         current_ctx = lib->ctx;
         pci_cleanup(lib->pacc);
+        for (size_t i = 0; i < NAME_BUCKETS; i++)
+                for (struct name_entry *e = lib->names[i], *next; e; e = next) {
+                        next = e->next;
+                        free(e);
+                }
         free(lib);
 }
 
@@ -118,6 +139,53 @@ static void lookup(struct pci_lib *lib, char *buf, size_t size, int flags, unsig
         if (!pci_lookup_name(lib->pacc, buf, (int)size, flags | PCI_LOOKUP_NO_NUMBERS, vendor,
                              device))
                 buf[0] = '\0';
+}
+
+static void copy_names(struct pci_info *ret, const struct name_entry *e)
+{
+        memcpy(ret->class_name, e->class_name, sizeof(ret->class_name));
+        memcpy(ret->vendor_name, e->vendor_name, sizeof(ret->vendor_name));
+        memcpy(ret->device_name, e->device_name, sizeof(ret->device_name));
+}
+
+static void lookup_names(struct pci_lib *lib, uint16_t vendor, uint16_t device, uint16_t class,
+                         struct pci_info *ret)
+{
+        pci_lib_class_name(lib, (uint32_t) class << 8, ret->class_name, sizeof(ret->class_name));
+        lookup(lib, ret->vendor_name, sizeof(ret->vendor_name), PCI_LOOKUP_VENDOR, vendor, 0);
+        lookup(lib, ret->device_name, sizeof(ret->device_name), PCI_LOOKUP_DEVICE, vendor, device);
+}
+
+/* The names libpci gives for these IDs, looked up once per session. */
+static void names_of(struct pci_lib *lib, uint16_t vendor, uint16_t device, uint16_t class,
+                     struct pci_info *ret)
+{
+        struct name_entry **bucket =
+            &lib->names[(vendor ^ device * 7u ^ class * 13u) % NAME_BUCKETS];
+        struct name_entry *e;
+
+        current_ctx = lib->ctx;
+        for (e = *bucket; e; e = e->next)
+                if (e->vendor == vendor && e->device == device && e->class == class) {
+                        copy_names(ret, e);
+                        return;
+                }
+        lookup_names(lib, vendor, device, class, ret);
+        e = malloc(sizeof(*e));
+        if (!e)
+                return; /* only the next lookup costs more */
+        *e = (struct name_entry){
+            .next = *bucket, .vendor = vendor, .device = device, .class = class};
+        memcpy(e->class_name, ret->class_name, sizeof(e->class_name));
+        memcpy(e->vendor_name, ret->vendor_name, sizeof(e->vendor_name));
+        memcpy(e->device_name, ret->device_name, sizeof(e->device_name));
+        *bucket = e;
+}
+
+void pci_lib_names(struct pci_lib *lib, const struct pci_lib_ids *ids, struct pci_info *ret)
+{
+        *ret = (struct pci_info){0};
+        names_of(lib, ids->vendor, ids->device, (uint16_t)(ids->class >> 8), ret);
 }
 
 /* libpci reads these files without asking; make sure they are there (see the top comment). */
@@ -160,6 +228,33 @@ int pci_lib_info(struct pci_lib *lib, const struct pci_addr *addr, struct pci_in
         lookup(lib, ret->vendor_name, sizeof(ret->vendor_name), PCI_LOOKUP_VENDOR, d->vendor_id, 0);
         lookup(lib, ret->device_name, sizeof(ret->device_name), PCI_LOOKUP_DEVICE, d->vendor_id,
                d->device_id);
+        ret->cap_sriov = pci_find_cap(d, PCI_EXT_CAP_ID_SRIOV, PCI_CAP_EXTENDED) != NULL;
+        ret->cap_acs = pci_find_cap(d, PCI_EXT_CAP_ID_ACS, PCI_CAP_EXTENDED) != NULL;
+        ret->cap_flr = has_flr(d);
+        pci_free_dev(d);
+        return 0;
+}
+
+int pci_lib_info_ids(struct pci_lib *lib, const struct pci_addr *addr,
+                     const struct pci_lib_ids *ids, struct pci_info *ret)
+{
+        struct pci_dev *d;
+
+        *ret = (struct pci_info){0};
+        if (!ids->config_present)
+                return -ENODEV;
+        current_ctx = lib->ctx;
+        d = pci_get_dev(lib->pacc, addr->domain, addr->bus, addr->slot, addr->function);
+        if (!d)
+                return -ENOMEM;
+        /* libpci would read them from the same sysfs files (it shows the kernel's view, not
+         * config space's); known, they are not read again. Config space is then all it opens. */
+        d->vendor_id = ids->vendor;
+        d->device_id = ids->device;
+        d->device_class = (uint16_t)(ids->class >> 8);
+        d->known_fields |= PCI_FILL_IDENT | PCI_FILL_CLASS;
+        pci_fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
+        names_of(lib, d->vendor_id, d->device_id, d->device_class, ret);
         ret->cap_sriov = pci_find_cap(d, PCI_EXT_CAP_ID_SRIOV, PCI_CAP_EXTENDED) != NULL;
         ret->cap_acs = pci_find_cap(d, PCI_EXT_CAP_ID_ACS, PCI_CAP_EXTENDED) != NULL;
         ret->cap_flr = has_flr(d);

@@ -27,6 +27,22 @@ void pci_lib_close(struct pci_lib *lib);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pci_lib *, pci_lib_close)
 #define _cleanup_pci_lib_ _cleanup_(pci_lib_closep)
 
+/* What sysfs already says about a device (lib/pci.c reads it), so libpci need not read it again. */
+struct pci_lib_ids {
+        uint16_t vendor;
+        uint16_t device;
+        uint32_t class;      /* 24 bits */
+        bool config_present; /* its config file exists (libpci reads capabilities there) */
+};
+
+/* The names of these IDs, as pci_lib_info gives them, without reading any device file; each ID
+ * is looked up once per session. */
+void pci_lib_names(struct pci_lib *lib, const struct pci_lib_ids *ids, struct pci_info *ret);
+/* pci_lib_info for a device whose IDs sysfs gave: libpci reads only its config space. -ENODEV
+ * when the config file is missing (ret is then empty, as from pci_lib_info). */
+int pci_lib_info_ids(struct pci_lib *lib, const struct pci_addr *addr,
+                     const struct pci_lib_ids *ids, struct pci_info *ret);
+
 /* lib/pcilib.c keeps libpci's own "struct pci_dev" away from ours: it sees only addresses. */
 int pci_lib_info(struct pci_lib *lib, const struct pci_addr *addr, struct pci_info *ret);
 /* The class name from pci.ids ("Ethernet controller"), or "class 0200". */

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,12 @@ struct list_state {
         /* Every group's holders, from one pass over /proc (group_vfio_holders_all). */
         struct vfio_holder *holders;
         size_t n_holders;
+        /* The numbers N of /dev/vfio/N, from one listing, sorted. */
+        int *nodes;
+        size_t n_nodes;
+        /* Devices listed with a group whose iommu_group link was read: not ungrouped. */
+        struct pci_addr *grouped;
+        size_t n_grouped;
 };
 
 /* A PF's VFs, in VF index order, under the PF. */
@@ -41,9 +48,12 @@ static void print_vfs_text(struct list_state *s, const struct pci_dev *d)
 
 static void print_dev_text(struct list_state *s, const struct pci_dev *d)
 {
+        struct pci_lib_ids ids = pci_dev_lib_ids(d);
         struct pci_info info = {0};
 
-        pci_lib_info(s->lib, &d->addr, &info);
+        /* The names need no device file; without config, pci_lib_info gave none. */
+        if (ids.config_present)
+                pci_lib_names(s->lib, &ids, &info);
         if (!info.class_name[0])
                 pci_lib_class_name(s->lib, d->class, info.class_name, sizeof(info.class_name));
         printf("  %s [%04x:%04x] %s: %s%s%s", d->name, d->vendor, d->device, info.class_name,
@@ -98,7 +108,8 @@ static void print_dev_json(struct list_state *s, const struct pci_dev *d)
         struct json *j = s->json;
         struct pci_info info = {0};
         char buf[PCI_ADDR_STRLEN];
-        bool have_info = pci_lib_info(s->lib, &d->addr, &info) == 0;
+        struct pci_lib_ids ids = pci_dev_lib_ids(d);
+        bool have_info = pci_lib_info_ids(s->lib, &d->addr, &ids, &info) == 0;
 
         json_object_begin(j);
         json_kv_string(j, "address", d->name);
@@ -169,17 +180,108 @@ static void print_holders_json(struct json *j, int number, const struct vfio_hol
         json_array_end(j);
 }
 
+static void list_state_free(struct list_state *s)
+{
+        free(s->holders);
+        free(s->nodes);
+        free(s->grouped);
+}
+
+static int compare_ints(const void *a, const void *b)
+{
+        int x = *(const int *)a, y = *(const int *)b;
+
+        return (x > y) - (x < y);
+}
+
+/* /dev/vfio/N exists. A link is followed, as a lookup of the path would. */
+static bool is_vfio_node(struct list_state *s, const struct dirent *de, long *number)
+{
+        char canonical[24], *end;
+
+        *number = strtol(de->d_name, &end, 10);
+        if (de->d_name[0] < '0' || de->d_name[0] > '9' || *end || *number > INT_MAX)
+                return false;
+        snprintf(canonical, sizeof(canonical), "%ld", *number);
+        if (strcmp(canonical, de->d_name) != 0)
+                return false;
+        return (de->d_type != DT_LNK && de->d_type != DT_UNKNOWN) ||
+               sysfs_exists(s->ctx, "/dev/vfio/%s", de->d_name);
+}
+
+/* /dev/vfio once, instead of a lookup per group. */
+static int read_vfio_nodes(struct list_state *s)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        struct dirent *de;
+
+        if (sysfs_opendir(s->ctx, &dir, "/dev/vfio") < 0)
+                return 0; /* no node at all */
+        while ((de = readdir(dir))) {
+                long number;
+                int *grown;
+
+                if (!is_vfio_node(s, de, &number))
+                        continue;
+                grown = reallocarray(s->nodes, s->n_nodes + 1, sizeof(*s->nodes));
+                if (!grown)
+                        return -ENOMEM;
+                s->nodes = grown;
+                s->nodes[s->n_nodes++] = (int)number;
+        }
+        if (s->n_nodes)
+                qsort(s->nodes, s->n_nodes, sizeof(*s->nodes), compare_ints);
+        return 0;
+}
+
+static bool has_vfio_node(const struct list_state *s, int number)
+{
+        return s->n_nodes &&
+               bsearch(&number, s->nodes, s->n_nodes, sizeof(*s->nodes), compare_ints) != NULL;
+}
+
+static int compare_addrs(const void *a, const void *b)
+{
+        const struct pci_addr *x = a, *y = b;
+
+        if (x->domain != y->domain)
+                return x->domain < y->domain ? -1 : 1;
+        if (x->bus != y->bus)
+                return x->bus < y->bus ? -1 : 1;
+        if (x->slot != y->slot)
+                return x->slot < y->slot ? -1 : 1;
+        return (int)x->function - (int)y->function;
+}
+
+static int remember_grouped(struct list_state *s, const struct pci_group *grp)
+{
+        for (size_t i = 0; i < grp->n_members; i++) {
+                struct pci_addr *grown;
+
+                if (grp->members[i].iommu_group < 0)
+                        continue;
+                grown = reallocarray(s->grouped, s->n_grouped + 1, sizeof(*s->grouped));
+                if (!grown)
+                        return -ENOMEM;
+                s->grouped = grown;
+                s->grouped[s->n_grouped++] = grp->members[i].addr;
+        }
+        return 0;
+}
+
 static int list_group(struct list_state *s, int number)
 {
         static struct pci_group grp;
         char why[256];
-        bool viable, node;
+        bool node;
         int r = group_load(s->ctx, number, &grp);
 
         if (r < 0)
                 return r;
-        node = sysfs_exists(s->ctx, "/dev/vfio/%d", number);
-        viable = group_is_viable(s->ctx, &grp, why, sizeof(why));
+        r = remember_grouped(s, &grp);
+        if (r < 0)
+                return r;
+        node = has_vfio_node(s, number);
         if (!s->json) {
                 print_group_text(number, node, s->holders, s->n_holders);
                 for (size_t i = 0; i < grp.n_members; i++)
@@ -189,7 +291,7 @@ static int list_group(struct list_state *s, int number)
         json_object_begin(s->json);
         json_kv_int(s->json, "group", number);
         json_kv_bool(s->json, "vfio_node", node);
-        json_kv_bool(s->json, "viable", viable);
+        json_kv_bool(s->json, "viable", group_is_viable(s->ctx, &grp, why, sizeof(why)));
         print_holders_json(s->json, number, s->holders, s->n_holders);
         json_key(s->json, "devices");
         json_array_begin(s->json);
@@ -198,6 +300,16 @@ static int list_group(struct list_state *s, int number)
         json_array_end(s->json);
         json_object_end(s->json);
         return 0;
+}
+
+/* Whether the device has an iommu_group link. A group's member whose link was read has one; the
+ * rest are asked. */
+static bool has_group_link(struct list_state *s, const struct pci_addr *addr, const char *name)
+{
+        if (s->n_grouped &&
+            bsearch(addr, s->grouped, s->n_grouped, sizeof(*s->grouped), compare_addrs))
+                return true;
+        return sysfs_exists(s->ctx, "/sys/bus/pci/devices/%s/iommu_group", name);
 }
 
 static int list_ungrouped(struct list_state *s)
@@ -209,6 +321,8 @@ static int list_ungrouped(struct list_state *s)
 
         if (r < 0)
                 return r;
+        if (s->n_grouped)
+                qsort(s->grouped, s->n_grouped, sizeof(*s->grouped), compare_addrs);
         for (size_t i = 0; i < n; i++) {
                 struct pci_dev d;
 
@@ -217,8 +331,8 @@ static int list_ungrouped(struct list_state *s)
                 /* A grouped device was listed with its group: not loading it again halves the
                  * sysfs reads of list. */
                 pci_addr_format(&all[i], name);
-                if (sysfs_exists(s->ctx, "/sys/bus/pci/devices/%s/iommu_group", name) ||
-                    pci_dev_load(s->ctx, &all[i], &d) < 0 || d.iommu_group >= 0)
+                if (has_group_link(s, &all[i], name) || pci_dev_load(s->ctx, &all[i], &d) < 0 ||
+                    d.iommu_group >= 0)
                         continue;
                 if (!header && !s->json)
                         printf("no IOMMU group\n");
@@ -253,8 +367,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 {
         _cleanup_pci_lib_ struct pci_lib *lib = NULL;
         _cleanup_free_ int *groups = NULL;
-        _cleanup_free_ struct vfio_holder *holders = NULL;
-        struct list_state s = {.ctx = cli->ctx};
+        _cleanup_(list_state_free) struct list_state s = {.ctx = cli->ctx};
         struct json j;
         bool json = false;
         size_t n = 0;
@@ -268,8 +381,10 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         pci_lib_open(cli->ctx, &lib);
         s.lib = lib;
         /* Unreadable /proc entries only mean fewer holders shown, as before. */
-        group_vfio_holders_all(cli->ctx, &holders, &s.n_holders);
-        s.holders = holders;
+        group_vfio_holders_all(cli->ctx, &s.holders, &s.n_holders);
+        r = read_vfio_nodes(&s);
+        if (r < 0)
+                return cli_fail_lib(cli, r);
         if (json) {
                 json_init(&j, stdout);
                 json_document_begin(&j);
