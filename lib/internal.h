@@ -3,6 +3,7 @@
 #pragma once
 
 #include <dirent.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -67,6 +68,33 @@ bool sysfs_exists(vfh_ctx *ctx, const char *fmt, ...) _printf_(2, 3);
 int sysfs_opendir(vfh_ctx *ctx, DIR **ret, const char *fmt, ...) _printf_(3, 4);
 int sysfs_open(vfh_ctx *ctx, int flags, const char *fmt, ...) _printf_(3, 4);
 int sysfs_vopen(vfh_ctx *ctx, int flags, const char *fmt, va_list ap) _printf_(3, 0);
+
+/*
+ * A directory resolved once, for many reads below it (a device's attributes, a process's fds):
+ * each name then costs a walk from the directory, not from the sysroot, and a readlink one
+ * system call. Names are resolved with RESOLVE_BENEATH; one that would leave the directory (an
+ * absolute link, ".." out of it) is resolved by its full path from the sysroot, so every result
+ * is the one the path-based functions above give, and stays inside the sysroot.
+ */
+struct sysfs_dir {
+        int fd;              /* O_PATH; -1 when not open */
+        char path[PATH_MAX]; /* the host path it was opened by */
+};
+int sysfs_dir_open(vfh_ctx *ctx, struct sysfs_dir *ret, const char *fmt, ...) _printf_(3, 4);
+void sysfs_dir_close(struct sysfs_dir *dir);
+#define _cleanup_sysfs_dir_ _cleanup_(sysfs_dir_close)
+/* As sysfs_read, sysfs_read_ulong, sysfs_open and sysfs_opendir of dir's path + "/" + name. */
+int sysfs_read_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, char *buf,
+                  size_t size);
+int sysfs_read_ulong_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name,
+                        unsigned long *ret);
+int sysfs_open_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, int flags);
+int sysfs_opendir_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, DIR **ret);
+/* As sysfs_readlink and sysfs_link_name; name is one component (-EINVAL otherwise). */
+int sysfs_readlink_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, char *buf,
+                      size_t size);
+int sysfs_link_name_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, char *buf,
+                       size_t size);
 
 /* Creates the directory (not its parents) with mode; 0 when it already exists. */
 int sysfs_mkdir(vfh_ctx *ctx, unsigned int mode, const char *fmt, ...) _printf_(3, 4);

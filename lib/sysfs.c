@@ -89,17 +89,12 @@ static void strip_newline(char *buf, size_t len)
                 buf[--len] = '\0';
 }
 
-int sysfs_read(vfh_ctx *ctx, char *buf, size_t size, const char *fmt, ...)
+/* Reads an opened attribute (fd, which it closes): trailing newlines and NULs stripped. */
+static int read_text(vfh_ctx *ctx, int opened, char *buf, size_t size)
 {
-        _cleanup_close_ int fd = -1;
-        va_list ap;
+        _cleanup_close_ int fd = opened;
         ssize_t n;
 
-        if (size == 0)
-                return -EINVAL;
-        va_start(ap, fmt);
-        fd = sysfs_vopen(ctx, O_RDONLY, fmt, ap);
-        va_end(ap);
         if (fd < 0)
                 return fd;
         ctx->counters.sysfs_reads++;
@@ -111,17 +106,14 @@ int sysfs_read(vfh_ctx *ctx, char *buf, size_t size, const char *fmt, ...)
         return (int)strlen(buf);
 }
 
-int sysfs_read_ulong(vfh_ctx *ctx, unsigned long *ret, const char *fmt, ...)
+/* Reads an opened attribute (fd, which it closes) as a number in C notation. */
+static int read_ulong(vfh_ctx *ctx, int opened, unsigned long *ret)
 {
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int fd = opened;
         char buf[64], *end;
         unsigned long value;
-        va_list ap;
         ssize_t n;
 
-        va_start(ap, fmt);
-        fd = sysfs_vopen(ctx, O_RDONLY, fmt, ap);
-        va_end(ap);
         if (fd < 0)
                 return fd;
         ctx->counters.sysfs_reads++;
@@ -135,6 +127,30 @@ int sysfs_read_ulong(vfh_ctx *ctx, unsigned long *ret, const char *fmt, ...)
                 return -EBADMSG;
         *ret = value;
         return 0;
+}
+
+int sysfs_read(vfh_ctx *ctx, char *buf, size_t size, const char *fmt, ...)
+{
+        va_list ap;
+        int fd;
+
+        if (size == 0)
+                return -EINVAL;
+        va_start(ap, fmt);
+        fd = sysfs_vopen(ctx, O_RDONLY, fmt, ap);
+        va_end(ap);
+        return read_text(ctx, fd, buf, size);
+}
+
+int sysfs_read_ulong(vfh_ctx *ctx, unsigned long *ret, const char *fmt, ...)
+{
+        va_list ap;
+        int fd;
+
+        va_start(ap, fmt);
+        fd = sysfs_vopen(ctx, O_RDONLY, fmt, ap);
+        va_end(ap);
+        return read_ulong(ctx, fd, ret);
 }
 
 #ifdef VFH_TEST_BUILD
@@ -227,12 +243,39 @@ int sysfs_mkdir(vfh_ctx *ctx, unsigned int mode, const char *fmt, ...)
         return 0;
 }
 
+/* Reads the link name in the directory dirfd (a negative errno is passed on). */
+static int readlink_in(int dirfd, const char *name, char *buf, size_t size)
+{
+        ssize_t n;
+
+        if (dirfd < 0)
+                return dirfd;
+        n = readlinkat(dirfd, name, buf, size);
+        if (n < 0)
+                return negative_errno();
+        if ((size_t)n >= size)
+                return -ENAMETOOLONG;
+        buf[n] = '\0';
+        return (int)n;
+}
+
+/* The last component of a link target, e.g. "e1000e" of "../../../bus/pci/drivers/e1000e". */
+static int copy_link_name(const char *target, char *buf, size_t size)
+{
+        const char *base = strrchr(target, '/');
+
+        base = base ? base + 1 : target;
+        if (strlen(base) >= size)
+                return -ENAMETOOLONG;
+        strcpy(buf, base);
+        return (int)strlen(buf);
+}
+
 _printf_(4, 0) static int vreadlink(vfh_ctx *ctx, char *buf, size_t size, const char *fmt,
                                     va_list ap)
 {
         _cleanup_close_ int dirfd = -1;
         char path[PATH_MAX], *base;
-        ssize_t n;
         int r = format_path(path, sizeof(path), fmt, ap);
 
         if (r < 0)
@@ -243,15 +286,7 @@ _printf_(4, 0) static int vreadlink(vfh_ctx *ctx, char *buf, size_t size, const 
         base = strrchr(path, '/');
         *base = '\0';
         dirfd = open_in_root(ctx, path[0] ? path : "/", O_PATH | O_DIRECTORY);
-        if (dirfd < 0)
-                return dirfd;
-        n = readlinkat(dirfd, base + 1, buf, size);
-        if (n < 0)
-                return negative_errno();
-        if ((size_t)n >= size)
-                return -ENAMETOOLONG;
-        buf[n] = '\0';
-        return (int)n;
+        return readlink_in(dirfd, base + 1, buf, size);
 }
 
 int sysfs_readlink(vfh_ctx *ctx, char *buf, size_t size, const char *fmt, ...)
@@ -268,21 +303,13 @@ int sysfs_readlink(vfh_ctx *ctx, char *buf, size_t size, const char *fmt, ...)
 int sysfs_link_name(vfh_ctx *ctx, char *buf, size_t size, const char *fmt, ...)
 {
         char target[PATH_MAX];
-        const char *base;
         va_list ap;
         int r;
 
         va_start(ap, fmt);
         r = vreadlink(ctx, target, sizeof(target), fmt, ap);
         va_end(ap);
-        if (r < 0)
-                return r;
-        base = strrchr(target, '/');
-        base = base ? base + 1 : target;
-        if (strlen(base) >= size)
-                return -ENAMETOOLONG;
-        strcpy(buf, base);
-        return (int)strlen(buf);
+        return r < 0 ? r : copy_link_name(target, buf, size);
 }
 
 bool sysfs_exists(vfh_ctx *ctx, const char *fmt, ...)
@@ -297,15 +324,11 @@ bool sysfs_exists(vfh_ctx *ctx, const char *fmt, ...)
         return fd >= 0;
 }
 
-int sysfs_opendir(vfh_ctx *ctx, DIR **ret, const char *fmt, ...)
+/* A listing of an opened directory (fd, which it takes over). */
+static int listing_of(vfh_ctx *ctx, int fd, DIR **ret)
 {
-        va_list ap;
         DIR *dir;
-        int fd;
 
-        va_start(ap, fmt);
-        fd = sysfs_vopen(ctx, O_RDONLY | O_DIRECTORY, fmt, ap);
-        va_end(ap);
         if (fd < 0)
                 return fd;
         ctx->counters.sysfs_reads++;
@@ -317,4 +340,115 @@ int sysfs_opendir(vfh_ctx *ctx, DIR **ret, const char *fmt, ...)
         }
         *ret = dir;
         return 0;
+}
+
+int sysfs_opendir(vfh_ctx *ctx, DIR **ret, const char *fmt, ...)
+{
+        va_list ap;
+        int fd;
+
+        va_start(ap, fmt);
+        fd = sysfs_vopen(ctx, O_RDONLY | O_DIRECTORY, fmt, ap);
+        va_end(ap);
+        return listing_of(ctx, fd, ret);
+}
+
+/* ---- below a directory opened once ---- */
+
+int sysfs_dir_open(vfh_ctx *ctx, struct sysfs_dir *ret, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        ret->fd = -1;
+        va_start(ap, fmt);
+        r = format_path(ret->path, sizeof(ret->path), fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        r = open_in_root(ctx, ret->path, O_PATH | O_DIRECTORY);
+        if (r < 0)
+                return r;
+        ctx->counters.sysfs_reads++;
+        ret->fd = r;
+        return 0;
+}
+
+void sysfs_dir_close(struct sysfs_dir *dir)
+{
+        if (dir->fd >= 0)
+                close(dir->fd);
+        dir->fd = -1;
+}
+
+/*
+ * One walk from the directory. RESOLVE_BENEATH refuses what would leave it (EXDEV for an
+ * absolute link or ".." out of it; without openat2, ENOSYS); such a name is opened by its full
+ * path from the sysroot, as the path-based functions open it. On the host the directory's own
+ * path was followed the same way, so openat from it is the same walk.
+ */
+static int open_below(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, int flags)
+{
+        struct open_how how = {
+            .flags = (unsigned long long)(flags | O_CLOEXEC),
+            .resolve = RESOLVE_BENEATH,
+        };
+        char path[PATH_MAX];
+        int fd, n;
+
+        if (sysroot_is_host(ctx))
+                fd = openat(dir->fd, name, flags | O_CLOEXEC);
+        else
+                fd = (int)syscall(SYS_openat2, dir->fd, name, &how, sizeof(how));
+        if (fd >= 0)
+                return fd;
+        if (sysroot_is_host(ctx) || (errno != EXDEV && errno != ELOOP && errno != ENOSYS))
+                return negative_errno();
+        n = snprintf(path, sizeof(path), "%s/%s", dir->path, name);
+        if (n < 0 || (size_t)n >= sizeof(path))
+                return -ENAMETOOLONG;
+        return open_in_root(ctx, path, flags);
+}
+
+int sysfs_open_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, int flags)
+{
+        return open_below(ctx, dir, name, flags);
+}
+
+int sysfs_read_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, char *buf,
+                  size_t size)
+{
+        if (size == 0)
+                return -EINVAL;
+        return read_text(ctx, open_below(ctx, dir, name, O_RDONLY), buf, size);
+}
+
+int sysfs_read_ulong_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name,
+                        unsigned long *ret)
+{
+        return read_ulong(ctx, open_below(ctx, dir, name, O_RDONLY), ret);
+}
+
+int sysfs_opendir_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, DIR **ret)
+{
+        return listing_of(ctx, open_below(ctx, dir, name, O_RDONLY | O_DIRECTORY), ret);
+}
+
+int sysfs_readlink_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, char *buf,
+                      size_t size)
+{
+        ctx->counters.sysfs_reads++;
+        if (!*name || strchr(name, '/'))
+                return -EINVAL;
+        /* One component, read as a link: nothing is followed. */
+        return readlink_in(dir->fd, name, buf, size);
+}
+
+int sysfs_link_name_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, char *buf,
+                       size_t size)
+{
+        char target[PATH_MAX];
+        int r = sysfs_readlink_at(ctx, dir, name, target, sizeof(target));
+
+        return r < 0 ? r : copy_link_name(target, buf, size);
 }

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Reads below a directory opened once give what the path-based reads give, and stay below the
+ * sysroot whatever the links say.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "support.h"
+
+#define DEVDIR "sys/devices/pci0000:00/0000:01:00.0"
+#define DEV    "/sys/bus/pci/devices/0000:01:00.0"
+
+/* A device reached through the bus link, as sysfs lays it out, with links of every kind. */
+static const char *fixture(void)
+{
+        const char *root = test_tmpdir();
+
+        test_write_file(root, DEVDIR "/vendor", "0x8086\n");
+        test_write_file(root, DEVDIR "/class", "0x020000\n");
+        test_write_file(root, DEVDIR "/bogus", "nope\n");
+        test_write_file(root, DEVDIR "/virtio0/net/eth0/ifindex", "2\n");
+        test_mkdir(root, "sys/bus/pci/drivers/igb");
+        test_symlink(root, "sys/bus/pci/devices/0000:01:00.0",
+                     "../../../devices/pci0000:00/0000:01:00.0");
+        test_symlink(root, DEVDIR "/driver", "../../../bus/pci/drivers/igb");
+        test_symlink(root, DEVDIR "/iommu_group", "/sys/kernel/iommu_groups/7");
+        /* On the host /etc/hostname exists; inside the sysroot each of these must reach ours. */
+        test_write_file(root, "etc/hostname", "fixture\n");
+        test_symlink(root, DEVDIR "/absolute", "/etc/hostname");
+        test_symlink(root, DEVDIR "/up", "../../../../etc/hostname");
+        test_symlink(root, DEVDIR "/far_up", "../../../../../../../../../../etc/hostname");
+        test_symlink(root, DEVDIR "/inside", "vendor");
+        test_symlink(root, DEVDIR "/dangling", "/nowhere");
+        return root;
+}
+
+TEST(reads_below_a_device_and_counts_each_once)
+{
+        _cleanup_sysfs_dir_ struct sysfs_dir dir = {.fd = -1};
+        vfh_ctx *ctx = test_ctx_at(fixture());
+        unsigned long v = 0;
+        char buf[64];
+        DIR *listing = NULL;
+
+        CHECK_INT(sysfs_dir_open(ctx, &dir, "/sys/bus/pci/devices/%s", "0000:01:00.0"), 0);
+        CHECK_STR(dir.path, DEV);
+        CHECK_INT(ctx->counters.sysfs_reads, 1);
+        CHECK_INT(sysfs_read_at(ctx, &dir, "vendor", buf, sizeof(buf)), 6);
+        CHECK_STR(buf, "0x8086");
+        CHECK_INT(sysfs_read_ulong_at(ctx, &dir, "class", &v), 0);
+        CHECK_INT(v, 0x020000);
+        CHECK_INT(sysfs_read_ulong_at(ctx, &dir, "bogus", &v), -EBADMSG);
+        CHECK_INT(sysfs_link_name_at(ctx, &dir, "driver", buf, sizeof(buf)), 3);
+        CHECK_STR(buf, "igb");
+        CHECK_INT(sysfs_readlink_at(ctx, &dir, "iommu_group", buf, sizeof(buf)), 26);
+        CHECK_STR(buf, "/sys/kernel/iommu_groups/7");
+        CHECK_INT(sysfs_opendir_at(ctx, &dir, "virtio0/net", &listing), 0);
+        if (listing)
+                closedir(listing);
+        CHECK_INT(ctx->counters.sysfs_reads, 7);
+        CHECK_INT(sysfs_read_at(ctx, &dir, "missing", buf, sizeof(buf)), -ENOENT);
+        CHECK_INT(sysfs_read_at(ctx, &dir, "vendor", buf, 0), -EINVAL);
+        vfh_ctx_unref(ctx);
+}
+
+TEST(links_out_of_the_directory_stay_inside_the_sysroot)
+{
+        static const char *const names[] = {"absolute", "up", "far_up"};
+        _cleanup_sysfs_dir_ struct sysfs_dir dir = {.fd = -1};
+        vfh_ctx *ctx = test_ctx_at(fixture());
+        char buf[64];
+
+        CHECK_INT(sysfs_dir_open(ctx, &dir, DEV), 0);
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+                buf[0] = '\0';
+                CHECK_INT(sysfs_read_at(ctx, &dir, names[i], buf, sizeof(buf)), 7);
+                CHECK_STR(buf, "fixture");
+        }
+        CHECK_INT(sysfs_read_at(ctx, &dir, "inside", buf, sizeof(buf)), 6);
+        CHECK_STR(buf, "0x8086");
+        CHECK_INT(sysfs_read_at(ctx, &dir, "dangling", buf, sizeof(buf)), -ENOENT);
+        vfh_ctx_unref(ctx);
+}
+
+/* Every name, read both ways: the same result and the same text. */
+TEST(same_results_as_the_path_based_reads)
+{
+        static const char *const names[] = {
+            "vendor", "class",  "bogus",    "driver",  "iommu_group", "absolute", "up",
+            "far_up", "inside", "dangling", "virtio0", "missing",     ".",        ".."};
+        _cleanup_sysfs_dir_ struct sysfs_dir dir = {.fd = -1};
+        vfh_ctx *ctx = test_ctx_at(fixture());
+
+        CHECK_INT(sysfs_dir_open(ctx, &dir, DEV), 0);
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+                char by_path[PATH_MAX] = "", below[PATH_MAX] = "";
+                unsigned long v_path = 1, v_below = 2;
+                int fd_path, fd_below;
+
+                CHECK_INT(sysfs_read_at(ctx, &dir, names[i], below, sizeof(below)),
+                          sysfs_read(ctx, by_path, sizeof(by_path), DEV "/%s", names[i]));
+                CHECK_STR(below, by_path);
+                CHECK_INT(sysfs_readlink_at(ctx, &dir, names[i], below, sizeof(below)),
+                          sysfs_readlink(ctx, by_path, sizeof(by_path), DEV "/%s", names[i]));
+                CHECK_STR(below, by_path);
+                CHECK_INT(sysfs_link_name_at(ctx, &dir, names[i], below, sizeof(below)),
+                          sysfs_link_name(ctx, by_path, sizeof(by_path), DEV "/%s", names[i]));
+                CHECK_STR(below, by_path);
+                CHECK_INT(sysfs_read_ulong_at(ctx, &dir, names[i], &v_below),
+                          sysfs_read_ulong(ctx, &v_path, DEV "/%s", names[i]));
+                fd_below = sysfs_open_at(ctx, &dir, names[i], O_PATH);
+                fd_path = sysfs_open(ctx, O_PATH, DEV "/%s", names[i]);
+                CHECK_INT(fd_below < 0 ? fd_below : 0, fd_path < 0 ? fd_path : 0);
+                if (fd_below >= 0)
+                        close(fd_below);
+                if (fd_path >= 0)
+                        close(fd_path);
+        }
+        vfh_ctx_unref(ctx);
+}
+
+TEST(one_component_links_and_missing_directories)
+{
+        _cleanup_sysfs_dir_ struct sysfs_dir dir = {.fd = -1}, missing = {.fd = -1};
+        vfh_ctx *ctx = test_ctx_at(fixture());
+        char buf[64];
+
+        CHECK_INT(sysfs_dir_open(ctx, &dir, "/sys/devices/pci0000:00"), 0);
+        CHECK_INT(sysfs_readlink_at(ctx, &dir, "0000:01:00.0/driver", buf, sizeof(buf)), -EINVAL);
+        CHECK_INT(sysfs_readlink_at(ctx, &dir, "", buf, sizeof(buf)), -EINVAL);
+        CHECK_INT(sysfs_dir_open(ctx, &missing, "/sys/bus/pci/devices/0000:09:00.0"), -ENOENT);
+        CHECK_INT(missing.fd, -1);
+        CHECK_INT(sysfs_dir_open(ctx, &missing, DEV "/vendor"), -ENOTDIR);
+        CHECK_INT(sysfs_dir_open(ctx, &missing, "sys/bus"), -EINVAL);
+        CHECK_INT(sysfs_read_at(ctx, &missing, "vendor", buf, sizeof(buf)), -EBADF);
+        vfh_ctx_unref(ctx);
+}
