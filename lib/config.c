@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -327,16 +328,44 @@ int config_parse_buffer(vfh_ctx *ctx, const char *source, const char *buf, size_
         return 0;
 }
 
+/* The file is the device policy of a program that runs as root: whoever can write it decides
+ * which devices guests get, so only its owner (root, or the caller) may (as sshd's StrictModes). */
+static int check_trusted(vfh_ctx *ctx, int fd, const char *path)
+{
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return vfh_errorf(ctx, errno, "%s: cannot stat it: %m", path);
+        if (!S_ISREG(st.st_mode))
+                return vfh_errorf(ctx, EINVAL,
+                                  "%s: not a regular file; the configuration must be one", path);
+        if (st.st_uid != 0 && st.st_uid != geteuid())
+                return vfh_errorf(ctx, EPERM,
+                                  "%s: owned by uid %u; it is the device policy, so only root may "
+                                  "own it: chown root:root %s",
+                                  path, (unsigned)st.st_uid, path);
+        if (st.st_mode & (S_IWGRP | S_IWOTH))
+                return vfh_errorf(ctx, EPERM,
+                                  "%s: writable by group or others (mode %04o); it is the device "
+                                  "policy, so only its owner may write it: chmod go-w %s",
+                                  path, (unsigned)(st.st_mode & 07777), path);
+        return 0;
+}
+
 int config_load(vfh_ctx *ctx, const char *path, bool must_exist, struct vfh_config **ret)
 {
         _cleanup_close_ int fd = sysfs_open(ctx, O_RDONLY, "%s", path);
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
+        int r;
 
         if (fd == -ENOENT && !must_exist)
                 return config_parse_buffer(ctx, path, "", 0, ret);
         if (fd < 0)
                 return vfh_errorf(ctx, fd, "%s: cannot open it: %s", path, strerror(-fd));
+        r = check_trusted(ctx, fd, path);
+        if (r < 0)
+                return r;
         buf = malloc(CONFIG_MAX_BYTES);
         if (!buf)
                 return -ENOMEM;

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The host configuration: keys, lists, [pf] sections, strict errors, and the allow/deny rule. */
 #include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "support.h"
@@ -122,5 +125,37 @@ TEST(absent_default_file_is_empty_but_explicit_must_exist)
         CHECK_INT(config_load(ctx, CONFIG_DEFAULT_PATH, true, &cfg), 0);
         CHECK(cfg && cfg->n_deny == 1);
         config_free(cfg);
+        vfh_ctx_unref(ctx);
+}
+
+/* Whoever can write the policy of a root program decides what guests get: refuse it. */
+TEST(configuration_others_can_write_is_refused)
+{
+        const char *root = test_tmpdir();
+        struct vfh_config *cfg = NULL;
+        vfh_ctx *ctx = test_ctx_at(root);
+        char path[4096];
+
+        test_write_file(root, "etc/vfiohook/vfiohook.conf", "allow = 8086:10c9\n");
+        snprintf(path, sizeof(path), "%s/etc/vfiohook/vfiohook.conf", root);
+        CHECK_INT(chmod(path, 0666), 0);
+        CHECK_INT(config_load(ctx, CONFIG_DEFAULT_PATH, false, &cfg), -EPERM);
+        CHECK(!cfg);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx),
+                       "/etc/vfiohook/vfiohook.conf: writable by group or others (mode 0666)");
+        CHECK_INT(chmod(path, 0620), 0);
+        CHECK_INT(config_load(ctx, CONFIG_DEFAULT_PATH, false, &cfg), -EPERM);
+        CHECK_INT(chmod(path, 0600), 0);
+        CHECK_INT(config_load(ctx, CONFIG_DEFAULT_PATH, false, &cfg), 0);
+        CHECK(cfg && cfg->n_allow == 1);
+        config_free(cfg);
+        cfg = NULL;
+        if (geteuid() == 0) { /* only root can give a file away; CI runs as root */
+                CHECK_INT(chown(path, 65534, 0), 0);
+                CHECK_INT(config_load(ctx, CONFIG_DEFAULT_PATH, false, &cfg), -EPERM);
+                CHECK_CONTAINS(vfh_ctx_last_error(ctx), "owned by uid 65534");
+        }
+        test_mkdir(root, "etc/vfiohook/dir.conf");
+        CHECK_INT(config_load(ctx, "/etc/vfiohook/dir.conf", true, &cfg), -EINVAL);
         vfh_ctx_unref(ctx);
 }
