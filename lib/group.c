@@ -729,23 +729,26 @@ static int push_holder(struct vfio_holder **v, size_t *n, const struct vfio_hold
         return 0;
 }
 
-/* One entry per group (only `want` when it is >= 0) that process pid holds open. */
+/* One entry per group (only `want` when it is >= 0) that process pid holds open. Its fd links
+ * are read below /proc/PID/fd opened once: a busy host has thousands. */
 static int add_process_holdings(vfh_ctx *ctx, const char *pid, int want, struct vfio_holder **v,
                                 size_t *n)
 {
-        _cleanup_closedir_ DIR *dir = NULL;
+        _cleanup_sysfs_dir_ struct sysfs_dir fds = {.fd = -1};
+        _cleanup_closedir_ DIR *listing = NULL;
         struct vfio_holder h = {.pid = (pid_t)strtol(pid, NULL, 10)};
         bool have_comm = false;
         struct dirent *de;
 
-        if (sysfs_opendir(ctx, &dir, "/proc/%s/fd", pid) < 0)
+        if (sysfs_dir_open(ctx, &fds, "/proc/%s/fd", pid) < 0 ||
+            sysfs_opendir_at(ctx, &fds, ".", &listing) < 0)
                 return 0; /* gone, or not ours to look at */
-        while ((de = readdir(dir))) {
+        while ((de = readdir(listing))) {
                 char target[64];
                 int r;
 
-                if (de->d_name[0] == '.' || sysfs_readlink(ctx, target, sizeof(target),
-                                                           "/proc/%s/fd/%s", pid, de->d_name) <= 0)
+                if (de->d_name[0] == '.' ||
+                    sysfs_readlink_at(ctx, &fds, de->d_name, target, sizeof(target)) <= 0)
                         continue;
                 h.group = vfio_group_of_target(target);
                 if (h.group < 0 || (want >= 0 && h.group != want) ||

@@ -16,10 +16,16 @@
 
 #define DEV "/sys/bus/pci/devices/%s"
 
-static int read_hex16(vfh_ctx *ctx, const char *name, const char *attr, uint16_t *ret)
+/*
+ * A device's attributes are read below its directory, opened once (struct sysfs_dir): one path
+ * walk per device instead of one per attribute, and a readlink is one system call. list reads a
+ * dozen attributes of every device (docs/PERFORMANCE.md).
+ */
+
+static int read_hex16(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *attr, uint16_t *ret)
 {
         unsigned long v;
-        int r = sysfs_read_ulong(ctx, &v, DEV "/%s", name, attr);
+        int r = sysfs_read_ulong_at(ctx, dir, attr, &v);
 
         if (r < 0)
                 return r;
@@ -30,9 +36,9 @@ static int read_hex16(vfh_ctx *ctx, const char *name, const char *attr, uint16_t
 }
 
 /* The header type is config byte 0x0e; bit 7 only says "multifunction". */
-static void read_config_header(vfh_ctx *ctx, struct pci_dev *dev)
+static void read_config_header(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_dev *dev)
 {
-        _cleanup_close_ int fd = sysfs_open(ctx, O_RDONLY, DEV "/config", dev->name);
+        _cleanup_close_ int fd = sysfs_open_at(ctx, dir, "config", O_RDONLY);
         uint8_t byte = 0;
 
         dev->has_config = fd >= 0 || (fd != -ENOENT && sysfs_exists(ctx, DEV "/config", dev->name));
@@ -41,16 +47,16 @@ static void read_config_header(vfh_ctx *ctx, struct pci_dev *dev)
 }
 
 /* An absent attribute reads as "": many only exist with the right driver or kernel. */
-static void read_optional(vfh_ctx *ctx, char *buf, size_t size, const char *name, const char *attr)
+static void read_optional(vfh_ctx *ctx, const struct sysfs_dir *dir, char *buf, size_t size,
+                          const char *attr)
 {
-        if (sysfs_read(ctx, buf, size, DEV "/%s", name, attr) < 0)
+        if (sysfs_read_at(ctx, dir, attr, buf, size) < 0)
                 buf[0] = '\0';
 }
 
-int pci_dev_current_driver(vfh_ctx *ctx, const char *name, char *buf, size_t size)
+/* "" when no driver is bound (no link). */
+static int driver_result(int r, char *buf)
 {
-        int r = sysfs_link_name(ctx, buf, size, DEV "/driver", name);
-
         if (r == -ENOENT) {
                 buf[0] = '\0';
                 return 0;
@@ -58,23 +64,33 @@ int pci_dev_current_driver(vfh_ctx *ctx, const char *name, char *buf, size_t siz
         return r < 0 ? r : 0;
 }
 
-static int read_numa_node(vfh_ctx *ctx, const char *name)
+int pci_dev_current_driver(vfh_ctx *ctx, const char *name, char *buf, size_t size)
+{
+        return driver_result(sysfs_link_name(ctx, buf, size, DEV "/driver", name), buf);
+}
+
+static int read_driver(vfh_ctx *ctx, const struct sysfs_dir *dir, char *buf, size_t size)
+{
+        return driver_result(sysfs_link_name_at(ctx, dir, "driver", buf, size), buf);
+}
+
+static int read_numa_node(vfh_ctx *ctx, const struct sysfs_dir *dir)
 {
         char buf[32], *end;
         long v;
 
-        if (sysfs_read(ctx, buf, sizeof(buf), DEV "/numa_node", name) <= 0)
+        if (sysfs_read_at(ctx, dir, "numa_node", buf, sizeof(buf)) <= 0)
                 return -1;
         v = strtol(buf, &end, 10);
         return (*end || v < -1 || v > INT_MAX) ? -1 : (int)v;
 }
 
-static int read_iommu_group(vfh_ctx *ctx, const char *name)
+static int read_iommu_group(vfh_ctx *ctx, const struct sysfs_dir *dir)
 {
         char buf[32], *end;
         long v;
 
-        if (sysfs_link_name(ctx, buf, sizeof(buf), DEV "/iommu_group", name) <= 0)
+        if (sysfs_link_name_at(ctx, dir, "iommu_group", buf, sizeof(buf)) <= 0)
                 return -1;
         v = strtol(buf, &end, 10);
         return (*end || v < 0 || v > INT_MAX) ? -1 : (int)v;
@@ -93,24 +109,26 @@ static int virtfn_index(const char *entry)
 }
 
 /* A VF's index is the N of the PF's virtfnN link that points back at it. */
-static void read_vf_relation(vfh_ctx *ctx, struct pci_dev *dev)
+static void read_vf_relation(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_dev *dev)
 {
-        _cleanup_closedir_ DIR *dir = NULL;
+        _cleanup_sysfs_dir_ struct sysfs_dir pf_dir = {.fd = -1};
+        _cleanup_closedir_ DIR *listing = NULL;
         char pf[PCI_ADDR_STRLEN + 8], target[PCI_ADDR_STRLEN + 8];
         struct dirent *de;
 
-        if (sysfs_link_name(ctx, pf, sizeof(pf), DEV "/physfn", dev->name) < 0 ||
+        if (sysfs_link_name_at(ctx, dir, "physfn", pf, sizeof(pf)) < 0 ||
             pci_addr_parse(pf, &dev->physfn) < 0)
                 return;
         dev->is_vf = true;
         dev->vf_index = -1;
-        if (sysfs_opendir(ctx, &dir, DEV, pf) < 0)
+        if (sysfs_dir_open(ctx, &pf_dir, DEV, pf) < 0 ||
+            sysfs_opendir_at(ctx, &pf_dir, ".", &listing) < 0)
                 return;
-        while ((de = readdir(dir))) {
+        while ((de = readdir(listing))) {
                 int index = virtfn_index(de->d_name);
 
                 if (index >= 0 &&
-                    sysfs_link_name(ctx, target, sizeof(target), DEV "/%s", pf, de->d_name) > 0 &&
+                    sysfs_link_name_at(ctx, &pf_dir, de->d_name, target, sizeof(target)) > 0 &&
                     strcmp(target, dev->name) == 0) {
                         dev->vf_index = index;
                         return;
@@ -118,26 +136,27 @@ static void read_vf_relation(vfh_ctx *ctx, struct pci_dev *dev)
         }
 }
 
-static void read_sriov(vfh_ctx *ctx, struct pci_dev *dev)
+static void read_sriov(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_dev *dev)
 {
         unsigned long v;
 
-        if (sysfs_read_ulong(ctx, &v, DEV "/sriov_totalvfs", dev->name) < 0)
+        if (sysfs_read_ulong_at(ctx, dir, "sriov_totalvfs", &v) < 0)
                 return;
         dev->has_sriov = true;
         dev->sriov_totalvfs = (unsigned int)v;
-        if (sysfs_read_ulong(ctx, &v, DEV "/sriov_numvfs", dev->name) == 0)
+        if (sysfs_read_ulong_at(ctx, dir, "sriov_numvfs", &v) == 0)
                 dev->sriov_numvfs = (unsigned int)v;
 }
 
-static void add_netdevs_in(vfh_ctx *ctx, struct pci_dev *dev, const char *subdir)
+static void add_netdevs_in(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_dev *dev,
+                           const char *subdir)
 {
-        _cleanup_closedir_ DIR *dir = NULL;
+        _cleanup_closedir_ DIR *listing = NULL;
         struct dirent *de;
 
-        if (sysfs_opendir(ctx, &dir, DEV "/%s", dev->name, subdir) < 0)
+        if (sysfs_opendir_at(ctx, dir, subdir, &listing) < 0)
                 return;
-        while ((de = readdir(dir)) && dev->n_netdevs < PCI_MAX_NETDEVS) {
+        while ((de = readdir(listing)) && dev->n_netdevs < PCI_MAX_NETDEVS) {
                 if (de->d_name[0] == '.' || strlen(de->d_name) >= PCI_IFNAME_MAX)
                         continue;
                 strcpy(dev->netdevs[dev->n_netdevs++], de->d_name);
@@ -146,21 +165,21 @@ static void add_netdevs_in(vfh_ctx *ctx, struct pci_dev *dev, const char *subdir
 
 /* net/ of the device itself, and of its virtio child (virtio-net has its netdev one level
  * down). */
-static void read_netdevs(vfh_ctx *ctx, struct pci_dev *dev)
+static void read_netdevs(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_dev *dev)
 {
-        _cleanup_closedir_ DIR *dir = NULL;
+        _cleanup_closedir_ DIR *listing = NULL;
         struct dirent *de;
 
-        add_netdevs_in(ctx, dev, "net");
-        if (sysfs_opendir(ctx, &dir, DEV, dev->name) < 0)
+        add_netdevs_in(ctx, dir, dev, "net");
+        if (sysfs_opendir_at(ctx, dir, ".", &listing) < 0)
                 return;
-        while ((de = readdir(dir))) {
+        while ((de = readdir(listing))) {
                 char sub[PATH_MAX];
 
                 if (strncmp(de->d_name, "virtio", 6) != 0)
                         continue;
                 snprintf(sub, sizeof(sub), "%s/net", de->d_name);
-                add_netdevs_in(ctx, dev, sub);
+                add_netdevs_in(ctx, dir, dev, sub);
         }
 }
 
@@ -289,54 +308,61 @@ static void read_blocks(vfh_ctx *ctx, struct pci_dev *dev)
                         strcpy(dev->blocks[dev->n_blocks++], links->v[i].name);
 }
 
-static int read_identity(vfh_ctx *ctx, struct pci_dev *dev)
+static int read_identity(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_dev *dev)
 {
         unsigned long class;
         int r;
 
-        r = read_hex16(ctx, dev->name, "vendor", &dev->vendor);
+        r = read_hex16(ctx, dir, "vendor", &dev->vendor);
         if (r >= 0)
-                r = read_hex16(ctx, dev->name, "device", &dev->device);
+                r = read_hex16(ctx, dir, "device", &dev->device);
         if (r >= 0)
-                r = sysfs_read_ulong(ctx, &class, DEV "/class", dev->name);
+                r = sysfs_read_ulong_at(ctx, dir, "class", &class);
         if (r < 0)
                 return vfh_errorf(ctx, r,
                                   "%s: cannot read its vendor, device and class from sysfs: %s",
                                   dev->name, strerror(-r));
         dev->class = (uint32_t) class & 0xffffff;
-        read_config_header(ctx, dev);
+        read_config_header(ctx, dir, dev);
         return 0;
 }
 
 int pci_dev_load(vfh_ctx *ctx, const struct pci_addr *addr, struct pci_dev *ret)
 {
+        _cleanup_sysfs_dir_ struct sysfs_dir dir = {.fd = -1};
         struct pci_dev *dev = ret;
         int r;
 
         *dev = (struct pci_dev){.addr = *addr, .iommu_group = -1, .numa_node = -1};
         pci_addr_format(addr, dev->name);
-        if (!sysfs_exists(ctx, DEV, dev->name))
+        r = sysfs_dir_open(ctx, &dir, DEV, dev->name);
+        if (r == -ENOENT || (r < 0 && !sysfs_exists(ctx, DEV, dev->name)))
                 return vfh_errorf(ctx, ENODEV,
                                   "%s: no such PCI device in /sys/bus/pci/devices; check the "
                                   "address with `lspci -D`",
                                   dev->name);
-        r = read_identity(ctx, dev);
+        /* It exists but is no directory: none of its attributes can be read. */
+        if (r < 0)
+                return vfh_errorf(ctx, r,
+                                  "%s: cannot read its vendor, device and class from sysfs: %s",
+                                  dev->name, strerror(-r));
+        r = read_identity(ctx, &dir, dev);
         if (r < 0)
                 return r;
-        r = pci_dev_current_driver(ctx, dev->name, dev->driver, sizeof(dev->driver));
+        r = read_driver(ctx, &dir, dev->driver, sizeof(dev->driver));
         if (r < 0)
                 return vfh_errorf(ctx, r, "%s: cannot read its driver link: %s", dev->name,
                                   strerror(-r));
-        read_optional(ctx, dev->driver_override, sizeof(dev->driver_override), dev->name,
+        read_optional(ctx, &dir, dev->driver_override, sizeof(dev->driver_override),
                       "driver_override");
         if (strcmp(dev->driver_override, "(null)") == 0)
                 dev->driver_override[0] = '\0';
-        dev->iommu_group = read_iommu_group(ctx, dev->name);
-        dev->numa_node = read_numa_node(ctx, dev->name);
-        read_vf_relation(ctx, dev);
-        read_sriov(ctx, dev);
-        read_optional(ctx, dev->reset_method, sizeof(dev->reset_method), dev->name, "reset_method");
-        read_netdevs(ctx, dev);
+        dev->iommu_group = read_iommu_group(ctx, &dir);
+        dev->numa_node = read_numa_node(ctx, &dir);
+        read_vf_relation(ctx, &dir, dev);
+        read_sriov(ctx, &dir, dev);
+        read_optional(ctx, &dir, dev->reset_method, sizeof(dev->reset_method), "reset_method");
+        read_netdevs(ctx, &dir, dev);
         read_blocks(ctx, dev);
         return 0;
 }
@@ -420,22 +446,24 @@ static int compare_vf_entries(const void *a, const void *b)
 
 int pci_dev_list_vfs(vfh_ctx *ctx, const struct pci_dev *pf, struct pci_addr **ret, size_t *n)
 {
-        _cleanup_closedir_ DIR *dir = NULL;
+        _cleanup_sysfs_dir_ struct sysfs_dir dir = {.fd = -1};
+        _cleanup_closedir_ DIR *listing = NULL;
         _cleanup_free_ struct vf_entry *v = NULL;
         size_t count = 0;
         struct dirent *de;
-        int r = sysfs_opendir(ctx, &dir, DEV, pf->name);
+        int r = sysfs_dir_open(ctx, &dir, DEV, pf->name);
 
+        if (r >= 0)
+                r = sysfs_opendir_at(ctx, &dir, ".", &listing);
         if (r < 0)
                 return r;
-        while ((de = readdir(dir))) {
+        while ((de = readdir(listing))) {
                 char target[PCI_ADDR_STRLEN + 8];
                 int index = virtfn_index(de->d_name);
                 struct vf_entry *grown, e = {.index = index};
 
                 if (index < 0 ||
-                    sysfs_link_name(ctx, target, sizeof(target), DEV "/%s", pf->name, de->d_name) <
-                        0 ||
+                    sysfs_link_name_at(ctx, &dir, de->d_name, target, sizeof(target)) < 0 ||
                     pci_addr_parse(target, &e.addr) < 0)
                         continue;
                 grown = realloc(v, (count + 1) * sizeof(*v));
