@@ -77,12 +77,18 @@ int sysfs_vopen(vfh_ctx *ctx, int flags, const char *fmt, va_list ap) _printf_(3
  * is the one the path-based functions above give, and stays inside the sysroot.
  */
 struct sysfs_dir {
-        int fd;              /* O_PATH; -1 when not open */
+        int fd;              /* -1 when not open */
+        bool listable;       /* fd reads the entries (O_RDONLY), not only a place (O_PATH) */
+        bool listed;         /* fd's offset has moved */
         char path[PATH_MAX]; /* the host path it was opened by */
 };
 int sysfs_dir_open(vfh_ctx *ctx, struct sysfs_dir *ret, const char *fmt, ...) _printf_(3, 4);
 void sysfs_dir_close(struct sysfs_dir *dir);
 #define _cleanup_sysfs_dir_ _cleanup_(sysfs_dir_close)
+/* Calls fn for each entry of the directory itself but "." and "..", with its d_type, until fn
+ * returns non-zero; a negative return is passed on. Counted as one read, as sysfs_opendir. */
+typedef int (*sysfs_dir_fn)(const char *name, unsigned char type, void *data);
+int sysfs_dir_each(vfh_ctx *ctx, struct sysfs_dir *dir, sysfs_dir_fn fn, void *data);
 /* As sysfs_read, sysfs_read_ulong, sysfs_open and sysfs_opendir of dir's path + "/" + name. */
 int sysfs_read_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, char *buf,
                   size_t size);

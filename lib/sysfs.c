@@ -361,12 +361,18 @@ int sysfs_dir_open(vfh_ctx *ctx, struct sysfs_dir *ret, const char *fmt, ...)
         int r;
 
         ret->fd = -1;
+        ret->listable = ret->listed = false;
         va_start(ap, fmt);
         r = format_path(ret->path, sizeof(ret->path), fmt, ap);
         va_end(ap);
         if (r < 0)
                 return r;
-        r = open_in_root(ctx, ret->path, O_PATH | O_DIRECTORY);
+        /* Readable, so its own entries can be listed without opening it again; a directory
+         * one may search but not read is still a place to read below. */
+        r = open_in_root(ctx, ret->path, O_RDONLY | O_DIRECTORY);
+        ret->listable = r >= 0;
+        if (r == -EACCES)
+                r = open_in_root(ctx, ret->path, O_PATH | O_DIRECTORY);
         if (r < 0)
                 return r;
         ctx->counters.sysfs_reads++;
@@ -379,6 +385,46 @@ void sysfs_dir_close(struct sysfs_dir *dir)
         if (dir->fd >= 0)
                 close(dir->fd);
         dir->fd = -1;
+}
+
+static int each_entry(const char *buf, long n, sysfs_dir_fn fn, void *data)
+{
+        for (long off = 0; off < n;) {
+                const struct dirent64 *de = (const void *)(buf + off);
+                int r;
+
+                off += de->d_reclen;
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                r = fn(de->d_name, de->d_type, data);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
+int sysfs_dir_each(vfh_ctx *ctx, struct sysfs_dir *dir, sysfs_dir_fn fn, void *data)
+{
+        _Alignas(struct dirent64) char buf[8192];
+
+        if (!dir->listable)
+                return dir->fd < 0 ? -EBADF : -EACCES;
+        if (dir->listed && lseek(dir->fd, 0, SEEK_SET) < 0)
+                return negative_errno();
+        dir->listed = true;
+        ctx->counters.sysfs_reads++;
+        for (;;) {
+                long n = syscall(SYS_getdents64, dir->fd, buf, sizeof(buf));
+                int r;
+
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        return 0;
+                r = each_entry(buf, n, fn, data);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+        }
 }
 
 /*

@@ -141,3 +141,61 @@ TEST(one_component_links_and_missing_directories)
         CHECK_INT(sysfs_read_at(ctx, &missing, "vendor", buf, sizeof(buf)), -EBADF);
         vfh_ctx_unref(ctx);
 }
+
+struct seen {
+        char names[512];
+        int calls;
+        int stop_after; /* 0: never */
+};
+
+static int note(const char *name, unsigned char type, void *data)
+{
+        struct seen *seen = data;
+
+        (void)type;
+        strcat(seen->names, name);
+        strcat(seen->names, " ");
+        seen->calls++;
+        return seen->calls == seen->stop_after ? 1 : 0;
+}
+
+static int fail(const char *name, unsigned char type, void *data)
+{
+        (void)name, (void)type, (void)data;
+        return -ENOMEM;
+}
+
+/* The listing gives what readdir gives (without "." and ".."), again on a second pass. */
+TEST(each_entry_of_the_directory_itself)
+{
+        _cleanup_sysfs_dir_ struct sysfs_dir dir = {.fd = -1};
+        vfh_ctx *ctx = test_ctx_at(fixture());
+        struct seen first = {0}, again = {0}, stopped = {.stop_after = 2};
+        DIR *listing = NULL;
+        struct dirent *de;
+        int entries = 0;
+
+        CHECK_INT(sysfs_dir_open(ctx, &dir, DEV), 0);
+        CHECK(dir.listable);
+        CHECK_INT(sysfs_dir_each(ctx, &dir, note, &first), 0);
+        CHECK_INT(sysfs_dir_each(ctx, &dir, note, &again), 0);
+        CHECK_STR(again.names, first.names);
+        CHECK_INT(sysfs_opendir(ctx, &listing, DEV), 0);
+        while (listing && (de = readdir(listing))) {
+                char word[300];
+
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                snprintf(word, sizeof(word), "%s ", de->d_name);
+                CHECK_CONTAINS(first.names, word);
+                entries++;
+        }
+        if (listing)
+                closedir(listing);
+        CHECK_INT(first.calls, entries);
+        CHECK_INT(entries, 11);
+        CHECK_INT(sysfs_dir_each(ctx, &dir, note, &stopped), 0);
+        CHECK_INT(stopped.calls, 2);
+        CHECK_INT(sysfs_dir_each(ctx, &dir, fail, NULL), -ENOMEM);
+        vfh_ctx_unref(ctx);
+}
