@@ -44,30 +44,53 @@ static int compare_devs(const void *a, const void *b)
 
 int group_load(vfh_ctx *ctx, int number, struct pci_group *ret)
 {
-        _cleanup_closedir_ DIR *dir = NULL;
-        struct dirent *de;
-        int r = sysfs_opendir(ctx, &dir, "/sys/kernel/iommu_groups/%d/devices", number);
+        return group_load_parts(ctx, number, PCI_LOAD_ALL, ret);
+}
+
+struct member_scan {
+        vfh_ctx *ctx;
+        unsigned int parts;
+        struct pci_group *grp;
+        int failed; /* a member's error, with its message */
+};
+
+static int load_member(const char *name, unsigned char type, void *data)
+{
+        struct member_scan *m = data;
+        struct pci_group *grp = m->grp;
+        struct pci_addr addr;
+        int r;
+
+        (void)type;
+        if (pci_addr_parse(name, &addr) < 0)
+                return 0;
+        if (grp->n_members >= GROUP_MAX_MEMBERS)
+                return m->failed = vfh_errorf(m->ctx, E2BIG,
+                                              "IOMMU group %d: more than %d devices; vfiohook "
+                                              "does not handle groups this large",
+                                              grp->number, GROUP_MAX_MEMBERS);
+        r = pci_dev_load_parts(m->ctx, &addr, m->parts, &grp->members[grp->n_members]);
+        if (r < 0)
+                return m->failed = r;
+        grp->n_members++;
+        return 0;
+}
+
+int group_load_parts(vfh_ctx *ctx, int number, unsigned int parts, struct pci_group *ret)
+{
+        _cleanup_sysfs_dir_ struct sysfs_dir dir = {.fd = -1};
+        struct member_scan scan = {.ctx = ctx, .parts = parts, .grp = ret};
+        int r = sysfs_dir_open(ctx, &dir, "/sys/kernel/iommu_groups/%d/devices", number);
 
         ret->number = number;
         ret->n_members = 0;
+        if (r >= 0)
+                r = sysfs_dir_each(ctx, &dir, load_member, &scan);
+        if (scan.failed)
+                return scan.failed;
         if (r < 0)
                 return vfh_errorf(ctx, r, "IOMMU group %d: cannot list its devices: %s", number,
                                   strerror(-r));
-        while ((de = readdir(dir))) {
-                struct pci_addr addr;
-
-                if (pci_addr_parse(de->d_name, &addr) < 0)
-                        continue;
-                if (ret->n_members >= GROUP_MAX_MEMBERS)
-                        return vfh_errorf(ctx, E2BIG,
-                                          "IOMMU group %d: more than %d devices; vfiohook does "
-                                          "not handle groups this large",
-                                          number, GROUP_MAX_MEMBERS);
-                r = pci_dev_load(ctx, &addr, &ret->members[ret->n_members]);
-                if (r < 0)
-                        return r;
-                ret->n_members++;
-        }
         qsort(ret->members, ret->n_members, sizeof(ret->members[0]), compare_devs);
         return 0;
 }
@@ -729,39 +752,54 @@ static int push_holder(struct vfio_holder **v, size_t *n, const struct vfio_hold
         return 0;
 }
 
+struct process_scan {
+        vfh_ctx *ctx;
+        struct sysfs_dir fds; /* /proc/PID/fd */
+        const char *pid;
+        int want;
+        struct vfio_holder h;
+        bool have_comm;
+        struct vfio_holder **v;
+        size_t *n;
+};
+
+static int note_fd(const char *name, unsigned char type, void *data)
+{
+        struct process_scan *p = data;
+        char target[64];
+
+        (void)type;
+        if (name[0] == '.' || sysfs_readlink_at(p->ctx, &p->fds, name, target, sizeof(target)) <= 0)
+                return 0;
+        p->h.group = vfio_group_of_target(target);
+        if (p->h.group < 0 || (p->want >= 0 && p->h.group != p->want) ||
+            holder_listed(*p->v, *p->n, p->h.pid, p->h.group))
+                return 0;
+        if (!p->have_comm &&
+            sysfs_read(p->ctx, p->h.comm, sizeof(p->h.comm), "/proc/%s/comm", p->pid) < 0)
+                p->h.comm[0] = '\0';
+        p->have_comm = true;
+        return push_holder(p->v, p->n, &p->h);
+}
+
 /* One entry per group (only `want` when it is >= 0) that process pid holds open. Its fd links
  * are read below /proc/PID/fd opened once: a busy host has thousands. */
 static int add_process_holdings(vfh_ctx *ctx, const char *pid, int want, struct vfio_holder **v,
                                 size_t *n)
 {
-        _cleanup_sysfs_dir_ struct sysfs_dir fds = {.fd = -1};
-        _cleanup_closedir_ DIR *listing = NULL;
-        struct vfio_holder h = {.pid = (pid_t)strtol(pid, NULL, 10)};
-        bool have_comm = false;
-        struct dirent *de;
+        struct process_scan p = {.ctx = ctx,
+                                 .pid = pid,
+                                 .want = want,
+                                 .h = {.pid = (pid_t)strtol(pid, NULL, 10)},
+                                 .v = v,
+                                 .n = n};
+        int r;
 
-        if (sysfs_dir_open(ctx, &fds, "/proc/%s/fd", pid) < 0 ||
-            sysfs_opendir_at(ctx, &fds, ".", &listing) < 0)
+        if (sysfs_dir_open(ctx, &p.fds, "/proc/%s/fd", pid) < 0)
                 return 0; /* gone, or not ours to look at */
-        while ((de = readdir(listing))) {
-                char target[64];
-                int r;
-
-                if (de->d_name[0] == '.' ||
-                    sysfs_readlink_at(ctx, &fds, de->d_name, target, sizeof(target)) <= 0)
-                        continue;
-                h.group = vfio_group_of_target(target);
-                if (h.group < 0 || (want >= 0 && h.group != want) ||
-                    holder_listed(*v, *n, h.pid, h.group))
-                        continue;
-                if (!have_comm && sysfs_read(ctx, h.comm, sizeof(h.comm), "/proc/%s/comm", pid) < 0)
-                        h.comm[0] = '\0';
-                have_comm = true;
-                r = push_holder(v, n, &h);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        r = sysfs_dir_each(ctx, &p.fds, note_fd, &p);
+        sysfs_dir_close(&p.fds);
+        return r == -ENOMEM ? r : 0; /* a listing that fails midway only shows fewer holders */
 }
 
 /* One pass over /proc: reading every process's fds once per group would make listing all

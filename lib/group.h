@@ -23,6 +23,8 @@ struct pci_group {
 
 /* Members of group N; -ENOENT with a message when it does not exist. */
 int group_load(vfh_ctx *ctx, int number, struct pci_group *ret);
+/* Same, reading only the parts of each member given (PCI_LOAD_*, lib/pci.h). */
+int group_load_parts(vfh_ctx *ctx, int number, unsigned int parts, struct pci_group *ret);
 /* The group of the device; -ENODEV when the device has none (no IOMMU). */
 int group_of_device(vfh_ctx *ctx, const struct pci_addr *addr, struct pci_group *ret);
 /* Every group number, sorted. */

@@ -18,9 +18,76 @@
 
 /*
  * A device's attributes are read below its directory, opened once (struct sysfs_dir): one path
- * walk per device instead of one per attribute, and a readlink is one system call. list reads a
- * dozen attributes of every device (docs/PERFORMANCE.md).
+ * walk per device instead of one per attribute, and a readlink is one system call. The listing
+ * of the directory, needed anyway for virtio children, says which optional attributes exist, so
+ * absent ones are not opened only to fail. list reads every device (docs/PERFORMANCE.md).
  */
+
+enum {
+        HAS_CONFIG = 1 << 0,
+        HAS_DRIVER = 1 << 1,
+        HAS_DRIVER_OVERRIDE = 1 << 2,
+        HAS_IOMMU_GROUP = 1 << 3,
+        HAS_NUMA_NODE = 1 << 4,
+        HAS_PHYSFN = 1 << 5,
+        HAS_SRIOV_TOTALVFS = 1 << 6,
+        HAS_SRIOV_NUMVFS = 1 << 7,
+        HAS_RESET_METHOD = 1 << 8,
+        HAS_NET = 1 << 9,
+        HAS_ALL = (1 << 10) - 1,
+};
+
+#define MAX_VIRTIO_CHILDREN 4
+
+/* What the device directory holds; everything when it could not be listed. */
+struct dev_entries {
+        unsigned int present;
+        size_t n_virtio;
+        bool virtio_overflow; /* more virtio children than fit: scan for them again */
+        char virtio[MAX_VIRTIO_CHILDREN][NAME_MAX + 1];
+};
+
+static int note_entry(const char *name, unsigned char type, void *data)
+{
+        static const struct {
+                const char *name;
+                unsigned int bit;
+        } known[] = {
+            {"config", HAS_CONFIG},
+            {"driver", HAS_DRIVER},
+            {"driver_override", HAS_DRIVER_OVERRIDE},
+            {"iommu_group", HAS_IOMMU_GROUP},
+            {"numa_node", HAS_NUMA_NODE},
+            {"physfn", HAS_PHYSFN},
+            {"sriov_totalvfs", HAS_SRIOV_TOTALVFS},
+            {"sriov_numvfs", HAS_SRIOV_NUMVFS},
+            {"reset_method", HAS_RESET_METHOD},
+            {"net", HAS_NET},
+        };
+        struct dev_entries *e = data;
+
+        (void)type;
+        if (strncmp(name, "virtio", 6) == 0) {
+                if (e->n_virtio < MAX_VIRTIO_CHILDREN && strlen(name) <= NAME_MAX)
+                        strcpy(e->virtio[e->n_virtio++], name);
+                else
+                        e->virtio_overflow = true;
+                return 0;
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+                if (strcmp(name, known[i].name) == 0) {
+                        e->present |= known[i].bit;
+                        break;
+                }
+        return 0;
+}
+
+static void list_entries(vfh_ctx *ctx, struct sysfs_dir *dir, struct dev_entries *e)
+{
+        *e = (struct dev_entries){0};
+        if (sysfs_dir_each(ctx, dir, note_entry, e) < 0)
+                *e = (struct dev_entries){.present = HAS_ALL, .virtio_overflow = true};
+}
 
 static int read_hex16(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *attr, uint16_t *ret)
 {
@@ -36,9 +103,11 @@ static int read_hex16(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *att
 }
 
 /* The header type is config byte 0x0e; bit 7 only says "multifunction". */
-static void read_config_header(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_dev *dev)
+static void read_config_header(vfh_ctx *ctx, const struct sysfs_dir *dir,
+                               const struct dev_entries *e, struct pci_dev *dev)
 {
-        _cleanup_close_ int fd = sysfs_open_at(ctx, dir, "config", O_RDONLY);
+        _cleanup_close_ int fd =
+            e->present & HAS_CONFIG ? sysfs_open_at(ctx, dir, "config", O_RDONLY) : -ENOENT;
         uint8_t byte = 0;
 
         dev->has_config = fd >= 0 || (fd != -ENOENT && sysfs_exists(ctx, DEV "/config", dev->name));
@@ -47,10 +116,10 @@ static void read_config_header(vfh_ctx *ctx, const struct sysfs_dir *dir, struct
 }
 
 /* An absent attribute reads as "": many only exist with the right driver or kernel. */
-static void read_optional(vfh_ctx *ctx, const struct sysfs_dir *dir, char *buf, size_t size,
-                          const char *attr)
+static void read_optional(vfh_ctx *ctx, const struct sysfs_dir *dir, bool present, char *buf,
+                          size_t size, const char *attr)
 {
-        if (sysfs_read_at(ctx, dir, attr, buf, size) < 0)
+        if (!present || sysfs_read_at(ctx, dir, attr, buf, size) < 0)
                 buf[0] = '\0';
 }
 
@@ -69,28 +138,33 @@ int pci_dev_current_driver(vfh_ctx *ctx, const char *name, char *buf, size_t siz
         return driver_result(sysfs_link_name(ctx, buf, size, DEV "/driver", name), buf);
 }
 
-static int read_driver(vfh_ctx *ctx, const struct sysfs_dir *dir, char *buf, size_t size)
+static int read_driver(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
+                       char *buf, size_t size)
 {
+        if (!(e->present & HAS_DRIVER))
+                return driver_result(-ENOENT, buf);
         return driver_result(sysfs_link_name_at(ctx, dir, "driver", buf, size), buf);
 }
 
-static int read_numa_node(vfh_ctx *ctx, const struct sysfs_dir *dir)
+static int read_numa_node(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e)
 {
         char buf[32], *end;
         long v;
 
-        if (sysfs_read_at(ctx, dir, "numa_node", buf, sizeof(buf)) <= 0)
+        if (!(e->present & HAS_NUMA_NODE) ||
+            sysfs_read_at(ctx, dir, "numa_node", buf, sizeof(buf)) <= 0)
                 return -1;
         v = strtol(buf, &end, 10);
         return (*end || v < -1 || v > INT_MAX) ? -1 : (int)v;
 }
 
-static int read_iommu_group(vfh_ctx *ctx, const struct sysfs_dir *dir)
+static int read_iommu_group(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e)
 {
         char buf[32], *end;
         long v;
 
-        if (sysfs_link_name_at(ctx, dir, "iommu_group", buf, sizeof(buf)) <= 0)
+        if (!(e->present & HAS_IOMMU_GROUP) ||
+            sysfs_link_name_at(ctx, dir, "iommu_group", buf, sizeof(buf)) <= 0)
                 return -1;
         v = strtol(buf, &end, 10);
         return (*end || v < 0 || v > INT_MAX) ? -1 : (int)v;
@@ -109,14 +183,16 @@ static int virtfn_index(const char *entry)
 }
 
 /* A VF's index is the N of the PF's virtfnN link that points back at it. */
-static void read_vf_relation(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_dev *dev)
+static void read_vf_relation(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
+                             struct pci_dev *dev)
 {
         _cleanup_sysfs_dir_ struct sysfs_dir pf_dir = {.fd = -1};
         _cleanup_closedir_ DIR *listing = NULL;
         char pf[PCI_ADDR_STRLEN + 8], target[PCI_ADDR_STRLEN + 8];
         struct dirent *de;
 
-        if (sysfs_link_name_at(ctx, dir, "physfn", pf, sizeof(pf)) < 0 ||
+        if (!(e->present & HAS_PHYSFN) ||
+            sysfs_link_name_at(ctx, dir, "physfn", pf, sizeof(pf)) < 0 ||
             pci_addr_parse(pf, &dev->physfn) < 0)
                 return;
         dev->is_vf = true;
@@ -136,15 +212,18 @@ static void read_vf_relation(vfh_ctx *ctx, const struct sysfs_dir *dir, struct p
         }
 }
 
-static void read_sriov(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_dev *dev)
+static void read_sriov(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
+                       struct pci_dev *dev)
 {
         unsigned long v;
 
-        if (sysfs_read_ulong_at(ctx, dir, "sriov_totalvfs", &v) < 0)
+        if (!(e->present & HAS_SRIOV_TOTALVFS) ||
+            sysfs_read_ulong_at(ctx, dir, "sriov_totalvfs", &v) < 0)
                 return;
         dev->has_sriov = true;
         dev->sriov_totalvfs = (unsigned int)v;
-        if (sysfs_read_ulong_at(ctx, dir, "sriov_numvfs", &v) == 0)
+        if ((e->present & HAS_SRIOV_NUMVFS) &&
+            sysfs_read_ulong_at(ctx, dir, "sriov_numvfs", &v) == 0)
                 dev->sriov_numvfs = (unsigned int)v;
 }
 
@@ -163,24 +242,35 @@ static void add_netdevs_in(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci
         }
 }
 
+static void add_virtio_netdevs(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_dev *dev,
+                               const char *child)
+{
+        char sub[NAME_MAX + 8];
+
+        snprintf(sub, sizeof(sub), "%s/net", child);
+        add_netdevs_in(ctx, dir, dev, sub);
+}
+
 /* net/ of the device itself, and of its virtio child (virtio-net has its netdev one level
  * down). */
-static void read_netdevs(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_dev *dev)
+static void read_netdevs(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
+                         struct pci_dev *dev)
 {
         _cleanup_closedir_ DIR *listing = NULL;
         struct dirent *de;
 
-        add_netdevs_in(ctx, dir, dev, "net");
+        if (e->present & HAS_NET)
+                add_netdevs_in(ctx, dir, dev, "net");
+        if (!e->virtio_overflow) {
+                for (size_t i = 0; i < e->n_virtio; i++)
+                        add_virtio_netdevs(ctx, dir, dev, e->virtio[i]);
+                return;
+        }
         if (sysfs_opendir_at(ctx, dir, ".", &listing) < 0)
                 return;
-        while ((de = readdir(listing))) {
-                char sub[PATH_MAX];
-
-                if (strncmp(de->d_name, "virtio", 6) != 0)
-                        continue;
-                snprintf(sub, sizeof(sub), "%s/net", de->d_name);
-                add_netdevs_in(ctx, dir, dev, sub);
-        }
+        while ((de = readdir(listing)))
+                if (strncmp(de->d_name, "virtio", 6) == 0)
+                        add_virtio_netdevs(ctx, dir, dev, de->d_name);
 }
 
 /* Whether a sysfs device path ("../devices/pci0000:00/0000:00:1f.2/ata1/…") passes through
@@ -308,7 +398,8 @@ static void read_blocks(vfh_ctx *ctx, struct pci_dev *dev)
                         strcpy(dev->blocks[dev->n_blocks++], links->v[i].name);
 }
 
-static int read_identity(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_dev *dev)
+static int read_identity(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
+                         struct pci_dev *dev)
 {
         unsigned long class;
         int r;
@@ -323,14 +414,16 @@ static int read_identity(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_d
                                   "%s: cannot read its vendor, device and class from sysfs: %s",
                                   dev->name, strerror(-r));
         dev->class = (uint32_t) class & 0xffffff;
-        read_config_header(ctx, dir, dev);
+        read_config_header(ctx, dir, e, dev);
         return 0;
 }
 
-int pci_dev_load(vfh_ctx *ctx, const struct pci_addr *addr, struct pci_dev *ret)
+int pci_dev_load_parts(vfh_ctx *ctx, const struct pci_addr *addr, unsigned int parts,
+                       struct pci_dev *ret)
 {
         _cleanup_sysfs_dir_ struct sysfs_dir dir = {.fd = -1};
         struct pci_dev *dev = ret;
+        struct dev_entries e;
         int r;
 
         *dev = (struct pci_dev){.addr = *addr, .iommu_group = -1, .numa_node = -1};
@@ -346,25 +439,36 @@ int pci_dev_load(vfh_ctx *ctx, const struct pci_addr *addr, struct pci_dev *ret)
                 return vfh_errorf(ctx, r,
                                   "%s: cannot read its vendor, device and class from sysfs: %s",
                                   dev->name, strerror(-r));
-        r = read_identity(ctx, &dir, dev);
+        list_entries(ctx, &dir, &e);
+        r = read_identity(ctx, &dir, &e, dev);
         if (r < 0)
                 return r;
-        r = read_driver(ctx, &dir, dev->driver, sizeof(dev->driver));
+        r = read_driver(ctx, &dir, &e, dev->driver, sizeof(dev->driver));
         if (r < 0)
                 return vfh_errorf(ctx, r, "%s: cannot read its driver link: %s", dev->name,
                                   strerror(-r));
-        read_optional(ctx, &dir, dev->driver_override, sizeof(dev->driver_override),
-                      "driver_override");
-        if (strcmp(dev->driver_override, "(null)") == 0)
-                dev->driver_override[0] = '\0';
-        dev->iommu_group = read_iommu_group(ctx, &dir);
-        dev->numa_node = read_numa_node(ctx, &dir);
-        read_vf_relation(ctx, &dir, dev);
-        read_sriov(ctx, &dir, dev);
-        read_optional(ctx, &dir, dev->reset_method, sizeof(dev->reset_method), "reset_method");
-        read_netdevs(ctx, &dir, dev);
-        read_blocks(ctx, dev);
+        if (parts & PCI_LOAD_OVERRIDE) {
+                read_optional(ctx, &dir, e.present & HAS_DRIVER_OVERRIDE, dev->driver_override,
+                              sizeof(dev->driver_override), "driver_override");
+                if (strcmp(dev->driver_override, "(null)") == 0)
+                        dev->driver_override[0] = '\0';
+        }
+        dev->iommu_group = read_iommu_group(ctx, &dir, &e);
+        dev->numa_node = read_numa_node(ctx, &dir, &e);
+        read_vf_relation(ctx, &dir, &e, dev);
+        read_sriov(ctx, &dir, &e, dev);
+        if (parts & PCI_LOAD_OVERRIDE)
+                read_optional(ctx, &dir, e.present & HAS_RESET_METHOD, dev->reset_method,
+                              sizeof(dev->reset_method), "reset_method");
+        read_netdevs(ctx, &dir, &e, dev);
+        if (parts & PCI_LOAD_BLOCKS)
+                read_blocks(ctx, dev);
         return 0;
+}
+
+int pci_dev_load(vfh_ctx *ctx, const struct pci_addr *addr, struct pci_dev *ret)
+{
+        return pci_dev_load_parts(ctx, addr, PCI_LOAD_ALL, ret);
 }
 
 int pci_dev_load_name(vfh_ctx *ctx, const char *name, struct pci_dev *ret)

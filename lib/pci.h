@@ -48,6 +48,15 @@ struct pci_dev {
 
 /* Reads the device's attributes. -ENODEV (with a message) when it does not exist. */
 int pci_dev_load(vfh_ctx *ctx, const struct pci_addr *addr, struct pci_dev *ret);
+/* What pci_dev_load_parts may leave out (empty), for a listing that does not show it. Identity,
+ * driver, IOMMU group, NUMA node, SR-IOV relations and netdevs are always read. */
+enum {
+        PCI_LOAD_OVERRIDE = 1 << 0, /* driver_override and reset_method */
+        PCI_LOAD_BLOCKS = 1 << 1,   /* the disks below the device */
+        PCI_LOAD_ALL = PCI_LOAD_OVERRIDE | PCI_LOAD_BLOCKS,
+};
+int pci_dev_load_parts(vfh_ctx *ctx, const struct pci_addr *addr, unsigned int parts,
+                       struct pci_dev *ret);
 /* Same, from "0000:03:00.0". -EINVAL (with a message) when the address is malformed. */
 int pci_dev_load_name(vfh_ctx *ctx, const char *name, struct pci_dev *ret);
 
