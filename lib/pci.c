@@ -182,36 +182,6 @@ static int virtfn_index(const char *entry)
         return (*end || v < 0 || v > 65535) ? -1 : (int)v;
 }
 
-/* A VF's index is the N of the PF's virtfnN link that points back at it. */
-static void read_vf_relation(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
-                             struct pci_dev *dev)
-{
-        _cleanup_sysfs_dir_ struct sysfs_dir pf_dir = {.fd = -1};
-        _cleanup_closedir_ DIR *listing = NULL;
-        char pf[PCI_ADDR_STRLEN + 8], target[PCI_ADDR_STRLEN + 8];
-        struct dirent *de;
-
-        if (!(e->present & HAS_PHYSFN) ||
-            sysfs_link_name_at(ctx, dir, "physfn", pf, sizeof(pf)) < 0 ||
-            pci_addr_parse(pf, &dev->physfn) < 0)
-                return;
-        dev->is_vf = true;
-        dev->vf_index = -1;
-        if (sysfs_dir_open(ctx, &pf_dir, DEV, pf) < 0 ||
-            sysfs_opendir_at(ctx, &pf_dir, ".", &listing) < 0)
-                return;
-        while ((de = readdir(listing))) {
-                int index = virtfn_index(de->d_name);
-
-                if (index >= 0 &&
-                    sysfs_link_name_at(ctx, &pf_dir, de->d_name, target, sizeof(target)) > 0 &&
-                    strcmp(target, dev->name) == 0) {
-                        dev->vf_index = index;
-                        return;
-                }
-        }
-}
-
 static void read_sriov(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
                        struct pci_dev *dev)
 {
@@ -298,10 +268,27 @@ struct block_link {
         char *target;
 };
 
+/* A VF's index is the N of its PF's virtfnN link that points back at it: loading every VF of a
+ * PF read the PF's links again each time (16 VFs, 8 links each on average). They are kept with
+ * the disks', and dropped with them. */
+struct pf_link {
+        int index;
+        char target[PCI_ADDR_STRLEN + 8]; /* the last component of virtfnN's target */
+};
+
+struct pf_links {
+        char pf[PCI_ADDR_STRLEN + 8];
+        size_t n;
+        struct pf_link *v; /* in directory order */
+};
+
 struct block_links {
         unsigned long writes_seen; /* ctx->counters.sysfs_writes when read */
+        bool have_blocks;          /* /sys/block was read */
         size_t n;
         struct block_link *v;
+        size_t n_pfs;
+        struct pf_links *pfs;
 };
 
 void block_links_free(struct block_links *links)
@@ -311,7 +298,23 @@ void block_links_free(struct block_links *links)
         for (size_t i = 0; i < links->n; i++)
                 free(links->v[i].target);
         free(links->v);
+        for (size_t i = 0; i < links->n_pfs; i++)
+                free(links->pfs[i].v);
+        free(links->pfs);
         free(links);
+}
+
+/* The context's cache, emptied when a sysfs write of ours may have changed what it holds. NULL
+ * on ENOMEM. */
+static struct block_links *links_cache(vfh_ctx *ctx)
+{
+        if (ctx->block_links && ctx->block_links->writes_seen == ctx->counters.sysfs_writes)
+                return ctx->block_links;
+        block_links_free(ctx->block_links);
+        ctx->block_links = calloc(1, sizeof(*ctx->block_links));
+        if (ctx->block_links)
+                ctx->block_links->writes_seen = ctx->counters.sysfs_writes;
+        return ctx->block_links;
 }
 
 static int block_links_add(struct block_links *links, const char *name, const char *target)
@@ -329,19 +332,24 @@ static int block_links_add(struct block_links *links, const char *name, const ch
         return 0;
 }
 
-/* NULL when /sys/block cannot be read, or on ENOMEM (the caller then reads it directly). */
-static struct block_links *block_links_read(vfh_ctx *ctx)
+static void block_links_clear(struct block_links *links)
+{
+        for (size_t i = 0; i < links->n; i++)
+                free(links->v[i].target);
+        free(links->v);
+        links->v = NULL;
+        links->n = 0;
+}
+
+/* -errno when /sys/block cannot be read, or on ENOMEM (the caller then reads it directly). */
+static int block_links_read(vfh_ctx *ctx, struct block_links *links)
 {
         _cleanup_closedir_ DIR *dir = NULL;
-        struct block_links *links;
         struct dirent *de;
+        int r = sysfs_opendir(ctx, &dir, "/sys/block");
 
-        if (sysfs_opendir(ctx, &dir, "/sys/block") < 0)
-                return NULL;
-        links = calloc(1, sizeof(*links));
-        if (!links)
-                return NULL;
-        links->writes_seen = ctx->counters.sysfs_writes;
+        if (r < 0)
+                return r;
         while ((de = readdir(dir))) {
                 char target[PATH_MAX];
 
@@ -349,21 +357,94 @@ static struct block_links *block_links_read(vfh_ctx *ctx)
                         continue;
                 if (sysfs_readlink(ctx, target, sizeof(target), "/sys/block/%s", de->d_name) < 0)
                         continue;
-                if (block_links_add(links, de->d_name, target) < 0) {
-                        block_links_free(links);
-                        return NULL;
+                r = block_links_add(links, de->d_name, target);
+                if (r < 0) {
+                        block_links_clear(links);
+                        return r;
                 }
         }
-        return links;
+        links->have_blocks = true;
+        return 0;
 }
 
 static const struct block_links *block_links_get(vfh_ctx *ctx)
 {
-        if (ctx->block_links && ctx->block_links->writes_seen == ctx->counters.sysfs_writes)
-                return ctx->block_links;
-        block_links_free(ctx->block_links);
-        ctx->block_links = block_links_read(ctx);
-        return ctx->block_links;
+        struct block_links *links = links_cache(ctx);
+
+        if (!links || (!links->have_blocks && block_links_read(ctx, links) < 0))
+                return NULL;
+        return links;
+}
+
+struct pf_scan {
+        vfh_ctx *ctx;
+        const struct sysfs_dir *dir;
+        struct pf_links *links;
+};
+
+static int note_virtfn(const char *name, unsigned char type, void *data)
+{
+        struct pf_scan *scan = data;
+        struct pf_links *links = scan->links;
+        struct pf_link link = {.index = virtfn_index(name)}, *grown;
+
+        (void)type;
+        if (link.index < 0 ||
+            sysfs_link_name_at(scan->ctx, scan->dir, name, link.target, sizeof(link.target)) <= 0)
+                return 0;
+        grown = reallocarray(links->v, links->n + 1, sizeof(*links->v));
+        if (!grown)
+                return -ENOMEM;
+        links->v = grown;
+        links->v[links->n++] = link;
+        return 0;
+}
+
+/* The virtfnN links of the PF named pf, from the cache or read into it. NULL when its directory
+ * cannot be listed (not cached: it is asked again) or on ENOMEM. */
+static const struct pf_links *pf_links_get(vfh_ctx *ctx, const char *pf)
+{
+        _cleanup_sysfs_dir_ struct sysfs_dir dir = {.fd = -1};
+        struct block_links *cache = links_cache(ctx);
+        struct pf_links links = {0}, *grown;
+        struct pf_scan scan = {.ctx = ctx, .dir = &dir, .links = &links};
+
+        for (size_t i = 0; cache && i < cache->n_pfs; i++)
+                if (strcmp(cache->pfs[i].pf, pf) == 0)
+                        return &cache->pfs[i];
+        snprintf(links.pf, sizeof(links.pf), "%s", pf);
+        if (!cache || sysfs_dir_open(ctx, &dir, DEV, pf) < 0 ||
+            sysfs_dir_each(ctx, &dir, note_virtfn, &scan) < 0)
+                goto fail;
+        grown = reallocarray(cache->pfs, cache->n_pfs + 1, sizeof(*cache->pfs));
+        if (!grown)
+                goto fail;
+        cache->pfs = grown;
+        cache->pfs[cache->n_pfs] = links;
+        return &cache->pfs[cache->n_pfs++];
+fail:
+        free(links.v);
+        return NULL;
+}
+
+static void read_vf_relation(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
+                             struct pci_dev *dev)
+{
+        char pf[PCI_ADDR_STRLEN + 8];
+        const struct pf_links *links;
+
+        if (!(e->present & HAS_PHYSFN) ||
+            sysfs_link_name_at(ctx, dir, "physfn", pf, sizeof(pf)) < 0 ||
+            pci_addr_parse(pf, &dev->physfn) < 0)
+                return;
+        dev->is_vf = true;
+        dev->vf_index = -1;
+        links = pf_links_get(ctx, pf);
+        for (size_t i = 0; links && i < links->n; i++)
+                if (strcmp(links->v[i].target, dev->name) == 0) {
+                        dev->vf_index = links->v[i].index;
+                        return;
+                }
 }
 
 static void read_blocks_uncached(vfh_ctx *ctx, struct pci_dev *dev)
