@@ -22,7 +22,7 @@ struct vfh_counters {
         unsigned long netlink_calls;
 };
 
-/* /sys/block's link targets, cached per context by lib/pci.c. */
+/* /sys/block's and the PFs' virtfnN link targets, cached per context by lib/pci.c. */
 struct block_links;
 void block_links_free(struct block_links *links);
 
