@@ -291,13 +291,20 @@ struct block_links {
         struct pf_links *pfs;
 };
 
+static void block_links_clear(struct block_links *links)
+{
+        for (size_t i = 0; i < links->n; i++)
+                free(links->v[i].target);
+        free(links->v);
+        links->v = NULL;
+        links->n = 0;
+}
+
 void block_links_free(struct block_links *links)
 {
         if (!links)
                 return;
-        for (size_t i = 0; i < links->n; i++)
-                free(links->v[i].target);
-        free(links->v);
+        block_links_clear(links);
         for (size_t i = 0; i < links->n_pfs; i++)
                 free(links->pfs[i].v);
         free(links->pfs);
@@ -330,15 +337,6 @@ static int block_links_add(struct block_links *links, const char *name, const ch
                 return -ENOMEM;
         links->n++;
         return 0;
-}
-
-static void block_links_clear(struct block_links *links)
-{
-        for (size_t i = 0; i < links->n; i++)
-                free(links->v[i].target);
-        free(links->v);
-        links->v = NULL;
-        links->n = 0;
 }
 
 /* -errno when /sys/block cannot be read, or on ENOMEM (the caller then reads it directly). */

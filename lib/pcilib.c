@@ -119,14 +119,29 @@ void pci_lib_close(struct pci_lib *lib)
         free(lib);
 }
 
+/*
+ * An ID missing from pci.ids is asked of udev's hwdb. Without hwdb.bin, libpci makes a new udev
+ * context for every such ID and drops the previous one unfreed (five failed opens each, and a
+ * leak that fails sanitizer builds). The first failure is the answer for the whole session.
+ */
+static void hwdb_settle(struct pci_lib *lib)
+{
+        if (lib->pacc->id_udev && !lib->pacc->id_udev_hwdb)
+                pci_set_param(lib->pacc, "hwdb.disable", "1");
+}
+
 char *pci_lib_class_name(struct pci_lib *lib, uint32_t class, char *buf, size_t size)
 {
         unsigned int base_sub = (class >> 8) & 0xffff;
 
         if (lib) {
+                char *name;
+
                 current_ctx = lib->ctx;
-                if (pci_lookup_name(lib->pacc, buf, (int)size,
-                                    PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS, base_sub))
+                name = pci_lookup_name(lib->pacc, buf, (int)size,
+                                       PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS, base_sub);
+                hwdb_settle(lib);
+                if (name)
                         return buf;
         }
         snprintf(buf, size, "class %04x", base_sub);
@@ -139,6 +154,7 @@ static void lookup(struct pci_lib *lib, char *buf, size_t size, int flags, unsig
         if (!pci_lookup_name(lib->pacc, buf, (int)size, flags | PCI_LOOKUP_NO_NUMBERS, vendor,
                              device))
                 buf[0] = '\0';
+        hwdb_settle(lib);
 }
 
 static void copy_names(struct pci_info *ret, const struct name_entry *e)
