@@ -144,6 +144,9 @@ static const char *owner_of(struct hook *h, struct vfh_domain **dom)
         return plan_owner_id(*dom);
 }
 
+/* The journal says what to undo; the configuration only says where journals live and how long
+ * to wait. One that became unusable while the guest ran (edited, or made writable by others)
+ * must not strand the guest's devices: a journal found with the defaults is released. */
 static int release(struct hook *h)
 {
         _cleanup_(vfh_domain_freep) struct vfh_domain *dom = NULL;
@@ -154,10 +157,12 @@ static int release(struct hook *h)
         if (!id)
                 return -EINVAL;
         r = load_config(h, &cfg);
-        if (r >= 0 && !txn_has_journal(h->ctx, id))
-                return 0; /* nothing of ours: most guests */
-        if (r >= 0)
-                r = txn_release_owner(h->ctx, id);
+        if (!txn_has_journal(h->ctx, id))
+                return r < 0 ? r : 0; /* nothing of ours: most guests */
+        if (r < 0)
+                syslog(LOG_WARNING, "domain %s: release: %s; releasing with the default settings",
+                       h->domain, vfh_ctx_last_error(h->ctx));
+        r = txn_release_owner(h->ctx, id);
         if (r >= 0)
                 syslog(LOG_INFO, "domain %s: release: everything restored", h->domain);
         return r;

@@ -124,6 +124,21 @@ t_is "$(pci_driver $RIG_BR_E1000):$(pci_driver $RIG_BR_VIRTIO)" "e1000:virtio-pc
 t_is "$(cat $(pci_dev $RIG_BR_E1000)/driver_override):$(cat $(pci_dev $RIG_BR_VIRTIO)/driver_override)" \
 	"(null):(null)" "after d2: driver_override cleared"
 
+# --- 1c: the configuration became writable by others while d2 ran -------------------------
+t_ok "start d2 again" virsh start d2
+chmod 666 /etc/vfiohook/vfiohook.conf
+t_ok "destroy d2 (the configuration is now writable by others)" virsh destroy d2
+t_is "$(pci_driver $RIG_BR_E1000):$(pci_driver $RIG_BR_VIRTIO)" "e1000:virtio-pci" \
+	"release fell back to the defaults: both endpoints back on their drivers"
+t_is "$(ls /run/vfiohook 2>/dev/null | grep -c '\.journal$')" 0 "d2's journal was released"
+before=$(snapshot)
+err=$(virsh start d2 2>&1) && t_fail "start d2 should be refused" || t_pass "start d2 is refused"
+t_match "$err" "*exit status 1: vfiohook: */etc/vfiohook/vfiohook.conf: writable by group or others (mode 0666)*chmod go-w*" \
+	"the refusal names the file, its mode and the fix"
+t_is "$(hook_lines "$err" | wc -l)" 1 "the refusal is one line"
+t_is "$(snapshot)" "$before" "nothing changed on the host"
+chmod 644 /etc/vfiohook/vfiohook.conf
+
 # --- 4: a denied device and a host-critical device --------------------------------------
 before=$(snapshot)
 t_ok "define d4 (e1000e, then the denied $RIG_MF0)" define d4 04 \
