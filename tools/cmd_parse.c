@@ -617,8 +617,9 @@ int cmd_parse(struct cli *cli, int argc, char **argv)
         if (r < 0)
                 return cli_fail("%s: cannot read: %s", path, strerror(-r));
         r = vfh_document_parse_flags(cli->ctx, xml, len, flags, &doc);
-        if (r < 0)
-                return cli_fail_lib(cli, r);
+        if (r < 0) /* the library knows the line, only we know the file */
+                return cli_fail("%s: %s", strcmp(path, "-") == 0 ? "stdin" : path,
+                                vfh_ctx_last_error(cli->ctx));
         if (json)
                 print_json(stdout, doc);
         else
