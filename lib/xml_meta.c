@@ -273,7 +273,7 @@ int xml_domain_metadata(struct xml_doc *d, xmlNode *root, struct vfh_domain *dom
 static int meta_pool(struct xml_doc *d, const xmlNode *node, struct vfh_meta_pool *pool)
 {
         static const char *const allowed[] = {"numvfs", "remove_on_stop", COMMON_ATTRS, NULL};
-        bool remove;
+        bool remove = false;
         int r;
 
         pool->line = xml_line(node);
@@ -282,7 +282,8 @@ static int meta_pool(struct xml_doc *d, const xmlNode *node, struct vfh_meta_poo
                 r = uint_attr(d, node, "numvfs", 65535, &pool->has_numvfs, &pool->numvfs);
         if (r >= 0 && xml_attr(node, "remove_on_stop")) {
                 r = xml_attr_yes_no(d, node, "remove_on_stop", false, &remove);
-                pool->remove_on_stop = remove ? VFH_TOGGLE_ON : VFH_TOGGLE_OFF;
+                if (r >= 0)
+                        pool->remove_on_stop = remove ? VFH_TOGGLE_ON : VFH_TOGGLE_OFF;
         }
         if (r >= 0)
                 r = common_settings(d, node, &pool->settings);
