@@ -19,6 +19,9 @@
 struct vfh_counters {
         unsigned long sysfs_reads;
         unsigned long sysfs_writes;
+        /* Of those, the ones that can bind, unbind or create devices (sysfs_write_deadline:
+         * unbind, drivers_probe, sriov_numvfs): only they change disks and VFs. */
+        unsigned long device_writes;
         unsigned long netlink_calls;
 };
 

@@ -283,7 +283,7 @@ struct pf_links {
 };
 
 struct block_links {
-        unsigned long writes_seen; /* ctx->counters.sysfs_writes when read */
+        unsigned long writes_seen; /* ctx->counters.device_writes when read */
         bool have_blocks;          /* /sys/block was read */
         size_t n;
         struct block_link *v;
@@ -311,16 +311,16 @@ void block_links_free(struct block_links *links)
         free(links);
 }
 
-/* The context's cache, emptied when a sysfs write of ours may have changed what it holds. NULL
- * on ENOMEM. */
+/* The context's cache, emptied when a sysfs write of ours may have changed what it holds (a
+ * driver_override write cannot). NULL on ENOMEM. */
 static struct block_links *links_cache(vfh_ctx *ctx)
 {
-        if (ctx->block_links && ctx->block_links->writes_seen == ctx->counters.sysfs_writes)
+        if (ctx->block_links && ctx->block_links->writes_seen == ctx->counters.device_writes)
                 return ctx->block_links;
         block_links_free(ctx->block_links);
         ctx->block_links = calloc(1, sizeof(*ctx->block_links));
         if (ctx->block_links)
-                ctx->block_links->writes_seen = ctx->counters.sysfs_writes;
+                ctx->block_links->writes_seen = ctx->counters.device_writes;
         return ctx->block_links;
 }
 

@@ -219,6 +219,7 @@ int sysfs_write_deadline(vfh_ctx *ctx, unsigned int timeout_ms, const char *valu
         if (r < 0)
                 return r;
         ctx->counters.sysfs_writes++;
+        ctx->counters.device_writes++;
         r = fault_before(FAULT_SYSFS_WRITE, path);
         if (r < 0)
                 return r;

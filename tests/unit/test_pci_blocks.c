@@ -72,16 +72,20 @@ TEST(one_read_of_sys_block_serves_every_device)
         vfh_ctx_unref(ctx);
 }
 
-TEST(a_write_of_ours_makes_the_next_load_read_sys_block_again)
+TEST(an_unbind_or_probe_of_ours_makes_the_next_load_read_sys_block_again)
 {
         const char *root = rig();
         vfh_ctx *ctx = test_ctx_at(root);
         static struct pci_dev d;
 
+        test_write_file(root, "sys/bus/pci/drivers_probe", "\n");
         CHECK_INT(blocks_of(ctx, nvme.name, &d), 1);
         remove_disk(root, "nvme0n1"); /* as unbinding nvme does */
+        /* a driver_override write binds nothing: the links read before still stand */
         CHECK_INT(sysfs_write(ctx, "nvme\n", "/sys/bus/pci/devices/%s/driver_override", nvme.name),
                   0);
+        CHECK_INT(blocks_of(ctx, nvme.name, &d), 1);
+        CHECK_INT(sysfs_write_deadline(ctx, 20000, nvme.name, "/sys/bus/pci/drivers_probe"), 0);
         CHECK_INT(blocks_of(ctx, nvme.name, &d), 0);
         vfh_ctx_unref(ctx);
 }

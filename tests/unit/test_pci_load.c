@@ -131,7 +131,9 @@ TEST(vf_indexes_read_the_pf_links_once_until_a_write)
         /* After a write of ours (VFs renumbered behind our back) they are read again. */
         relink(root, PF_DIR "/virtfn0", "../0000:01:10.1");
         relink(root, PF_DIR "/virtfn1", "../0000:01:10.0");
-        CHECK_INT(sysfs_write(ctx, "2", "/sys/bus/pci/devices/0000:01:00.0/sriov_numvfs"), 0);
+        CHECK_INT(
+            sysfs_write_deadline(ctx, 20000, "2", "/sys/bus/pci/devices/0000:01:00.0/sriov_numvfs"),
+            0);
         CHECK_INT(load(ctx, "0000:01:10.1", &d), 0);
         CHECK_INT(d.vf_index, 0);
         CHECK_INT(load(ctx, "0000:01:10.0", &d), 0);
