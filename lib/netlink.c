@@ -166,6 +166,13 @@ static int handle_error(struct exchange *x, const struct nlmsghdr *h)
         x->done = true;
         if (err->error == 0 && x->report->ext_ack[0])
                 vfh_debug(x->ctx, "netlink: the kernel warns: %s", x->report->ext_ack);
+        /* The kernel sends -errno (MAX_ERRNO is 4095); beyond that it is not an answer, and
+         * INT_MIN could not even be negated into a positive errno. */
+        if (err->error < -4095 || err->error > 4095) {
+                report_detail(x->report, "the kernel's ack carries error %d, not an errno",
+                              err->error);
+                return -EBADMSG;
+        }
         return err->error > 0 ? -err->error : err->error;
 }
 

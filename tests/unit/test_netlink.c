@@ -5,6 +5,7 @@
  * the host's kernel, which needs no privilege.
  */
 #include <errno.h>
+#include <limits.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 
@@ -225,6 +226,24 @@ TEST(kernel_errors_table)
                 CHECK_INT(run(f, &c, &report), rows[i].error);
                 CHECK_STR(report.ext_ack, rows[i].text ? rows[i].text : "");
                 CHECK_INT(c.replies, 0);
+        }
+        nl_seam_set_transport(NULL);
+}
+
+/* An ack whose error is no errno (fuzz_netlink found INT_MIN, which cannot be negated) is a
+ * malformed answer, not a failure of the request. */
+TEST(ack_with_an_error_beyond_errno_is_malformed)
+{
+        static const int errors[] = {INT_MIN, -4096, 4096, INT_MAX};
+
+        for (size_t i = 0; i < ARRAY_SIZE(errors); i++) {
+                struct fake *f = fake_install();
+                struct collected c = {0};
+                struct nl_report report;
+
+                f->error = errors[i];
+                CHECK_INT(run(f, &c, &report), -EBADMSG);
+                CHECK_CONTAINS(nl_report_text(&report), "not an errno");
         }
         nl_seam_set_transport(NULL);
 }
