@@ -64,6 +64,17 @@ char *pci_addr_format(const struct pci_addr *a, char *buf)
         return buf;
 }
 
+int pci_addr_compare(const struct pci_addr *x, const struct pci_addr *y)
+{
+        if (x->domain != y->domain)
+                return x->domain < y->domain ? -1 : 1;
+        if (x->bus != y->bus)
+                return x->bus < y->bus ? -1 : 1;
+        if (x->slot != y->slot)
+                return x->slot < y->slot ? -1 : 1;
+        return (int)x->function - (int)y->function;
+}
+
 bool pci_addr_equal(const struct pci_addr *a, const struct pci_addr *b)
 {
         return a->domain == b->domain && a->bus == b->bus && a->slot == b->slot &&

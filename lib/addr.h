@@ -23,6 +23,8 @@ int pci_addr_from_parts(unsigned long domain, unsigned long bus, unsigned long s
 /* Writes the normalised form into buf (at least PCI_ADDR_STRLEN) and returns buf. */
 char *pci_addr_format(const struct pci_addr *a, char *buf);
 bool pci_addr_equal(const struct pci_addr *a, const struct pci_addr *b);
+/* Orders addresses as lspci lists them: domain, bus, slot, function. */
+int pci_addr_compare(const struct pci_addr *a, const struct pci_addr *b);
 
 struct mac_addr {
         uint8_t b[6];

@@ -30,16 +30,8 @@
 
 static int compare_devs(const void *a, const void *b)
 {
-        const struct pci_addr *x = &((const struct pci_dev *)a)->addr;
-        const struct pci_addr *y = &((const struct pci_dev *)b)->addr;
-
-        if (x->domain != y->domain)
-                return x->domain < y->domain ? -1 : 1;
-        if (x->bus != y->bus)
-                return x->bus < y->bus ? -1 : 1;
-        if (x->slot != y->slot)
-                return x->slot < y->slot ? -1 : 1;
-        return (int)x->function - (int)y->function;
+        return pci_addr_compare(&((const struct pci_dev *)a)->addr,
+                                &((const struct pci_dev *)b)->addr);
 }
 
 int group_load(vfh_ctx *ctx, int number, struct pci_group *ret)

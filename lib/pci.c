@@ -569,15 +569,7 @@ bool pci_dev_is_bridge(const struct pci_dev *dev)
 
 static int compare_addrs(const void *a, const void *b)
 {
-        const struct pci_addr *x = a, *y = b;
-
-        if (x->domain != y->domain)
-                return x->domain < y->domain ? -1 : 1;
-        if (x->bus != y->bus)
-                return x->bus < y->bus ? -1 : 1;
-        if (x->slot != y->slot)
-                return x->slot < y->slot ? -1 : 1;
-        return (int)x->function - (int)y->function;
+        return pci_addr_compare(a, b);
 }
 
 static int push_addr(struct pci_addr **v, size_t *n, const struct pci_addr *a)

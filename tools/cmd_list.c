@@ -249,15 +249,7 @@ static bool has_vfio_node(const struct list_state *s, int number)
 
 static int compare_addrs(const void *a, const void *b)
 {
-        const struct pci_addr *x = a, *y = b;
-
-        if (x->domain != y->domain)
-                return x->domain < y->domain ? -1 : 1;
-        if (x->bus != y->bus)
-                return x->bus < y->bus ? -1 : 1;
-        if (x->slot != y->slot)
-                return x->slot < y->slot ? -1 : 1;
-        return (int)x->function - (int)y->function;
+        return pci_addr_compare(a, b);
 }
 
 static int remember_grouped(struct list_state *s, const struct pci_group *grp)

@@ -60,3 +60,18 @@ TEST(mac_parse_and_classify)
         CHECK_INT(mac_addr_parse("52:54-00:6d:90:02", &m), -EINVAL);
         CHECK_INT(mac_addr_parse("52:54:00:6d:90:022", &m), -EINVAL);
 }
+
+TEST(addresses_sort_as_lspci_lists_them)
+{
+        struct pci_addr a, b;
+
+        CHECK_INT(pci_addr_parse("0000:03:00.1", &a), 0);
+        CHECK_INT(pci_addr_parse("0000:03:01.0", &b), 0);
+        CHECK(pci_addr_compare(&a, &b) < 0);
+        CHECK(pci_addr_compare(&b, &a) > 0);
+        CHECK_INT(pci_addr_compare(&a, &a), 0);
+        CHECK_INT(pci_addr_parse("0001:00:00.0", &b), 0);
+        CHECK(pci_addr_compare(&a, &b) < 0);
+        CHECK_INT(pci_addr_parse("0000:02:1f.7", &b), 0);
+        CHECK(pci_addr_compare(&a, &b) > 0);
+}
