@@ -95,6 +95,9 @@ static int detach_and_reattach(const char *root)
                 r = group_detach(ctx, &grp, j, NULL);
         if (r >= 0)
                 r = group_reattach(ctx, &grp, j);
+        if (r < 0) /* shown with the test's output when a check fails */
+                fprintf(stderr, "  cycle (VFH_FAULT=%s) failed: %s\n", getenv("VFH_FAULT") ?: "",
+                        vfh_ctx_last_error(ctx));
         journal_free(j);
         vfh_ctx_unref(ctx);
         return r;
