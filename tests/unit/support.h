@@ -15,5 +15,8 @@ void test_mkdir(const char *root, const char *rel);
  * only a hang can miss. Aborts on failure. */
 typedef struct vfh_ctx vfh_ctx;
 vfh_ctx *test_ctx_at(const char *root);
+/* Runs the build's vfiohookctl (VFH_BUILD_DIR) with --sysroot ROOT --run-dir /run/vfiohook and
+ * ARGS; returns its exit status (-1 if it did not exit) and its stdout in OUT. */
+int test_vfiohookctl(const char *root, const char *args, char *out, size_t size);
 /* REL resolved under the source tree ($VFH_SRC_DIR). Returns a static buffer. */
 const char *test_src_path(const char *rel);

@@ -314,44 +314,24 @@ TEST(version_text)
         CHECK_INT(doctor_parse_libvirt_version("libvirtd 9.0.0", &major, &minor), -EINVAL);
 }
 
-/* Runs vfiohookctl with the sysroot; returns its exit status and stdout. */
-static int run(const char *root, const char *args, char *out, size_t size)
-{
-        char cmd[PATH_MAX * 2];
-        const char *build = getenv("VFH_BUILD_DIR");
-        size_t n;
-        FILE *p;
-        int status;
-
-        snprintf(cmd, sizeof(cmd), "%s/vfiohookctl --sysroot %s --run-dir /run/vfiohook %s",
-                 build ? build : ".", root, args);
-        p = popen(cmd, "r");
-        if (!p)
-                return -1;
-        n = fread(out, 1, size - 1, p);
-        out[n] = '\0';
-        status = pclose(p);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 TEST(cli_text_json_and_exit_status)
 {
         const char *root = healthy();
         static char out[256 * 1024];
 
-        CHECK_INT(run(root, "doctor", out, sizeof(out)), 0);
+        CHECK_INT(test_vfiohookctl(root, "doctor", out, sizeof(out)), 0);
         CHECK_CONTAINS(out, "[ok] iommu: IOMMU on: 6 IOMMU groups");
         CHECK_CONTAINS(out, "[warn] vfio_devices 0000:06:00.0: on vfio-pci, but no vfiohook");
         CHECK_CONTAINS(out, "\n       fix: vfiohookctl recover --domain 'gone'\n");
         CHECK_CONTAINS(out, "\nverdict: warn (0 failed, 2 warnings, ");
-        CHECK_INT(run(root, "doctor --json", out, sizeof(out)), 0);
+        CHECK_INT(test_vfiohookctl(root, "doctor --json", out, sizeof(out)), 0);
         CHECK_CONTAINS(out, "\"version\": 1,\n  \"kind\": \"doctor\",\n  \"verdict\": \"warn\"");
         CHECK_CONTAINS(out, "\"check\": \"iommu\",\n      \"subject\": null,\n"
                             "      \"status\": \"ok\"");
         CHECK_CONTAINS(out, "\"fix\": null");
-        CHECK_INT(run(root, "doctor extra", out, sizeof(out)), 2);
+        CHECK_INT(test_vfiohookctl(root, "doctor extra", out, sizeof(out)), 2);
         test_write_file(root, "proc/cmdline", "intel_iommu=off\n");
-        CHECK_INT(run(root, "doctor", out, sizeof(out)), 1);
+        CHECK_INT(test_vfiohookctl(root, "doctor", out, sizeof(out)), 1);
         CHECK_CONTAINS(out, "[fail] kernel_cmdline /proc/cmdline: ");
 }
 
@@ -360,12 +340,12 @@ TEST(status_shows_owners_and_unaccounted_devices)
         const char *root = healthy();
         static char out[256 * 1024];
 
-        CHECK_INT(run(root, "status", out, sizeof(out)), 0);
+        CHECK_INT(test_vfiohookctl(root, "status", out, sizeof(out)), 0);
         CHECK_CONTAINS(out, "domain gone (" UUID_GONE "): NOT RUNNING, run `vfiohookctl "
                             "recover`, 1 record\n"
                             "  group 20: 0000:01:10.0 igbvf -> vfio-pci\n");
         CHECK_CONTAINS(out, "accounts for it:\n  0000:06:00.0 (vfio-pci)\n");
-        CHECK_INT(run(root, "status --json", out, sizeof(out)), 0);
+        CHECK_INT(test_vfiohookctl(root, "status --json", out, sizeof(out)), 0);
         CHECK_CONTAINS(out, "\"kind\": \"status\"");
         CHECK_CONTAINS(out, "\"name\": \"gone\",\n      \"running\": false,");
         CHECK_CONTAINS(out, "\"type\": \"bind\",\n          \"state\": \"done\",\n"
@@ -384,15 +364,15 @@ TEST(recover_chooses_only_stopped_owners)
         char path[PATH_MAX];
         char *log;
 
-        CHECK_INT(run(root, "recover --dry-run", out, sizeof(out)), 0);
+        CHECK_INT(test_vfiohookctl(root, "recover --dry-run", out, sizeof(out)), 0);
         CHECK_CONTAINS(out, "domain gone (" UUID_GONE "): would undo 1 record, newest first:\n"
                             "  record 1 bind done device=0000:01:10.0 group=20 driver=igbvf ");
-        CHECK_INT(run(root, "recover --domain guest1", out, sizeof(out)), 1);
-        CHECK_INT(run(root, "recover --domain", out, sizeof(out)), 2);
+        CHECK_INT(test_vfiohookctl(root, "recover --domain guest1", out, sizeof(out)), 1);
+        CHECK_INT(test_vfiohookctl(root, "recover --domain", out, sizeof(out)), 2);
         test_write_file(root, "run/libvirt/qemu/gone.pid", "4242\n");
         test_write_file(root, "proc/4242/comm", "qemu-system-x86\n");
-        CHECK_INT(run(root, "recover --domain gone", out, sizeof(out)), 1);
-        CHECK_INT(run(root, "recover", out, sizeof(out)), 0);
+        CHECK_INT(test_vfiohookctl(root, "recover --domain gone", out, sizeof(out)), 1);
+        CHECK_INT(test_vfiohookctl(root, "recover", out, sizeof(out)), 0);
         CHECK_CONTAINS(out, "nothing to recover in /run/vfiohook");
         log = kmodel_log(root);
         CHECK_STR(log, "");
@@ -408,16 +388,16 @@ TEST(sriov_cli_shows_and_checks_arguments)
         const char *root = healthy();
         static char out[65536];
 
-        CHECK_INT(run(root, "sriov eth1", out, sizeof(out)), 0);
+        CHECK_INT(test_vfiohookctl(root, "sriov eth1", out, sizeof(out)), 0);
         CHECK_STR(out, "eth1 (0000:01:00.0): 1 of 7 VFs\n");
-        CHECK_INT(run(root, "sriov 01:00.0 --json", out, sizeof(out)), 0);
+        CHECK_INT(test_vfiohookctl(root, "sriov 01:00.0 --json", out, sizeof(out)), 0);
         CHECK_CONTAINS(out, "\"kind\": \"sriov\",\n  \"pf\": \"01:00.0\",\n  \"address\": "
                             "\"0000:01:00.0\",\n  \"numvfs\": 1,\n  \"totalvfs\": 7\n}");
-        CHECK_INT(run(root, "sriov eth1 -3", out, sizeof(out)), 2);
-        CHECK_INT(run(root, "sriov eth1 3 4", out, sizeof(out)), 2);
-        CHECK_INT(run(root, "sriov", out, sizeof(out)), 2);
-        CHECK_INT(run(root, "sriov nosuch0", out, sizeof(out)), 1);
-        CHECK_INT(run(root, "sriov 0000:03:00.0", out, sizeof(out)), 1);
+        CHECK_INT(test_vfiohookctl(root, "sriov eth1 -3", out, sizeof(out)), 2);
+        CHECK_INT(test_vfiohookctl(root, "sriov eth1 3 4", out, sizeof(out)), 2);
+        CHECK_INT(test_vfiohookctl(root, "sriov", out, sizeof(out)), 2);
+        CHECK_INT(test_vfiohookctl(root, "sriov nosuch0", out, sizeof(out)), 1);
+        CHECK_INT(test_vfiohookctl(root, "sriov 0000:03:00.0", out, sizeof(out)), 1);
 }
 
 /* The group checks look for claims in the journals; that must not create the run dir. */

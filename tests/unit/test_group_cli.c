@@ -44,32 +44,12 @@ static const char *fixture(void)
         return root;
 }
 
-/* Runs vfiohookctl with the sysroot and returns its exit status and stdout. */
-static int run(const char *root, const char *args, char *out, size_t size)
-{
-        char cmd[PATH_MAX * 2];
-        const char *build = getenv("VFH_BUILD_DIR");
-        size_t n;
-        FILE *p;
-        int status;
-
-        snprintf(cmd, sizeof(cmd), "%s/vfiohookctl --sysroot %s --run-dir /run/vfiohook %s",
-                 build ? build : ".", root, args);
-        p = popen(cmd, "r");
-        if (!p)
-                return -1;
-        n = fread(out, 1, size - 1, p);
-        out[n] = '\0';
-        status = pclose(p);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 TEST(list_text_shows_groups_drivers_and_holders)
 {
         const char *root = fixture();
         static char out[65536];
 
-        CHECK_INT(run(root, "list", out, sizeof(out)), 0);
+        CHECK_INT(test_vfiohookctl(root, "list", out, sizeof(out)), 0);
         CHECK_CONTAINS(out, "group 13\n  0000:03:00.0 [8086:10d3] Ethernet controller: ");
         CHECK_CONTAINS(out, "(driver e1000e, net eth0)");
         CHECK_CONTAINS(out, "group 14\n  0000:04:00.0 [1b36:000e] PCI bridge");
@@ -84,7 +64,7 @@ TEST(list_json_is_versioned_and_typed)
         const char *root = fixture();
         static char out[65536];
 
-        CHECK_INT(run(root, "list --json", out, sizeof(out)), 0);
+        CHECK_INT(test_vfiohookctl(root, "list --json", out, sizeof(out)), 0);
         CHECK_CONTAINS(out, "\"version\": 1");
         CHECK_CONTAINS(out, "\"group\": 20,\n      \"vfio_node\": true,\n      \"viable\": true");
         CHECK_CONTAINS(out, "\"pid\": 4242,\n          \"comm\": \"qemu-system-x86\"");
@@ -100,14 +80,15 @@ TEST(check_explains_and_changes_nothing)
         static char out[65536];
         char *log;
 
-        CHECK_INT(run(root, "check 0000:05:01.0", out, sizeof(out)), 0);
+        CHECK_INT(test_vfiohookctl(root, "check 0000:05:01.0", out, sizeof(out)), 0);
         CHECK_CONTAINS(out, "0000:05:01.0: IOMMU group 14: can be detached\n");
         CHECK_CONTAINS(out, "0000:04:00.0 (PCI bridge, no driver): bridge, stays with the host");
-        CHECK_INT(run(root, "check 0000:01:00.0 --json", out, sizeof(out)), 1);
+        CHECK_INT(test_vfiohookctl(root, "check 0000:01:00.0 --json", out, sizeof(out)), 1);
         CHECK_CONTAINS(out, "\"can_detach\": false");
         CHECK_CONTAINS(out, "SR-IOV PF with 1 VFs enabled");
-        CHECK_INT(run(root, "check 0000:03:00.0 --driver e1000e", out, sizeof(out)), 1);
-        CHECK_INT(run(root, "check 03:00", out, sizeof(out)), 2);
+        CHECK_INT(test_vfiohookctl(root, "check 0000:03:00.0 --driver e1000e", out, sizeof(out)),
+                  1);
+        CHECK_INT(test_vfiohookctl(root, "check 03:00", out, sizeof(out)), 2);
         log = kmodel_log(root);
         CHECK_STR(log, "");
         free(log);

@@ -65,31 +65,12 @@ static const char *fixture(void)
         return root;
 }
 
-static int run(const char *root, const char *args, char *out, size_t size)
-{
-        char cmd[PATH_MAX * 2];
-        const char *build = getenv("VFH_BUILD_DIR");
-        size_t n;
-        FILE *p;
-        int status;
-
-        snprintf(cmd, sizeof(cmd), "%s/vfiohookctl --sysroot %s --run-dir /run/vfiohook %s",
-                 build ? build : ".", root, args);
-        p = popen(cmd, "r");
-        if (!p)
-                return -1;
-        n = fread(out, 1, size - 1, p);
-        out[n] = '\0';
-        status = pclose(p);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 TEST(list_text_on_an_odd_tree)
 {
         const char *root = fixture();
         static char out[65536];
 
-        CHECK_INT(run(root, "list", out, sizeof(out)), 0);
+        CHECK_INT(test_vfiohookctl(root, "list", out, sizeof(out)), 0);
         /* Without config, libpci was never asked: the class is named, the device is not. */
         CHECK_CONTAINS(out,
                        "group 3\n  0000:00:03.0 [8086:100e] Ethernet controller:  (no driver)\n");
@@ -109,7 +90,7 @@ TEST(list_json_on_an_odd_tree)
         const char *root = fixture();
         static char out[65536];
 
-        CHECK_INT(run(root, "list --json", out, sizeof(out)), 0);
+        CHECK_INT(test_vfiohookctl(root, "list --json", out, sizeof(out)), 0);
         CHECK_CONTAINS(out, "\"address\": \"0000:00:03.0\",\n          \"vendor\": \"8086\",\n"
                             "          \"device\": \"100e\",\n          \"class\": \"020000\",\n"
                             "          \"class_name\": null,");
