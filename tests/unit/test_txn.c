@@ -515,23 +515,11 @@ TEST(start_plans_only_the_interfaces_that_arrive_with_an_address)
 
 static int run_plan(const char *root, const char *xml, const char *extra, char *out, size_t size)
 {
-        const char *build = getenv("VFH_BUILD_DIR");
-        char cmd[PATH_MAX * 3];
-        size_t n;
-        FILE *p;
-        int status;
+        char args[PATH_MAX * 2];
 
         test_write_file(root, "domain.xml", "%s", xml);
-        snprintf(cmd, sizeof(cmd),
-                 "%s/vfiohookctl --sysroot %s --run-dir /run/vfiohook plan --xml %s/domain.xml %s",
-                 build ? build : ".", root, root, extra);
-        p = popen(cmd, "r");
-        if (!p)
-                return -1;
-        n = fread(out, 1, size - 1, p);
-        out[n] = '\0';
-        status = pclose(p);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        snprintf(args, sizeof(args), "plan --xml %s/domain.xml %s", root, extra);
+        return test_vfiohookctl(root, args, out, size);
 }
 
 #define SATA_HOSTDEV                                                                               \
