@@ -44,6 +44,24 @@ static const char *relative(const char *path)
         return *path ? path : ".";
 }
 
+/*
+ * openat2, retried while it says EAGAIN: with RESOLVE_IN_ROOT or RESOLVE_BENEATH the kernel gives
+ * up on a ".." walk when any rename or mount anywhere raced with it (sysfs links are full of
+ * ".."), and openat2(2) leaves the retry to the caller. A bounded number of tries: only a storm
+ * of renames elsewhere keeps it failing, and then the error is reported.
+ */
+static int openat2_retry(int dirfd, const char *path, struct open_how *how)
+{
+        int fd = -1;
+
+        for (int i = 0; i < 64; i++) {
+                fd = (int)syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
+                if (fd >= 0 || errno != EAGAIN)
+                        break;
+        }
+        return fd;
+}
+
 static int open_in_root(vfh_ctx *ctx, const char *path, int flags)
 {
         struct open_how how = {
@@ -55,7 +73,7 @@ static int open_in_root(vfh_ctx *ctx, const char *path, int flags)
         if (sysroot_is_host(ctx))
                 fd = open(path, flags | O_CLOEXEC);
         else {
-                fd = (int)syscall(SYS_openat2, ctx->sysroot_fd, relative(path), &how, sizeof(how));
+                fd = openat2_retry(ctx->sysroot_fd, relative(path), &how);
                 if (fd < 0 && errno == ENOSYS)
                         fd = openat(ctx->sysroot_fd, relative(path), flags | O_CLOEXEC);
         }
@@ -446,7 +464,7 @@ static int open_below(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *nam
         if (sysroot_is_host(ctx))
                 fd = openat(dir->fd, name, flags | O_CLOEXEC);
         else
-                fd = (int)syscall(SYS_openat2, dir->fd, name, &how, sizeof(how));
+                fd = openat2_retry(dir->fd, name, &how);
         if (fd >= 0)
                 return fd;
         if (sysroot_is_host(ctx) || (errno != EXDEV && errno != ELOOP && errno != ENOSYS))
