@@ -398,31 +398,36 @@ static int note_virtfn(const char *name, unsigned char type, void *data)
         return 0;
 }
 
-/* The virtfnN links of the PF named pf, from the cache or read into it. NULL when its directory
- * cannot be listed (not cached: it is asked again) or on ENOMEM. */
-static const struct pf_links *pf_links_get(vfh_ctx *ctx, const char *pf)
+/* The virtfnN links of the PF named pf, from the cache or read into it. Not cached when its
+ * directory cannot be listed (it is asked again next time). */
+static int pf_links_get(vfh_ctx *ctx, const char *pf, const struct pf_links **ret)
 {
         _cleanup_sysfs_dir_ struct sysfs_dir dir = {.fd = -1};
         struct block_links *cache = links_cache(ctx);
         struct pf_links links = {0}, *grown;
         struct pf_scan scan = {.ctx = ctx, .dir = &dir, .links = &links};
+        int r;
 
-        for (size_t i = 0; cache && i < cache->n_pfs; i++)
-                if (strcmp(cache->pfs[i].pf, pf) == 0)
-                        return &cache->pfs[i];
+        if (!cache)
+                return -ENOMEM;
+        for (size_t i = 0; i < cache->n_pfs; i++)
+                if (strcmp(cache->pfs[i].pf, pf) == 0) {
+                        *ret = &cache->pfs[i];
+                        return 0;
+                }
         snprintf(links.pf, sizeof(links.pf), "%s", pf);
-        if (!cache || sysfs_dir_open(ctx, &dir, DEV, pf) < 0 ||
-            sysfs_dir_each(ctx, &dir, note_virtfn, &scan) < 0)
-                goto fail;
-        grown = reallocarray(cache->pfs, cache->n_pfs + 1, sizeof(*cache->pfs));
-        if (!grown)
-                goto fail;
+        r = sysfs_dir_open(ctx, &dir, DEV, pf);
+        if (r >= 0)
+                r = sysfs_dir_each(ctx, &dir, note_virtfn, &scan);
+        grown = r < 0 ? NULL : reallocarray(cache->pfs, cache->n_pfs + 1, sizeof(*cache->pfs));
+        if (!grown) {
+                free(links.v);
+                return r < 0 ? r : -ENOMEM;
+        }
         cache->pfs = grown;
         cache->pfs[cache->n_pfs] = links;
-        return &cache->pfs[cache->n_pfs++];
-fail:
-        free(links.v);
-        return NULL;
+        *ret = &cache->pfs[cache->n_pfs++];
+        return 0;
 }
 
 static void read_vf_relation(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
@@ -437,8 +442,9 @@ static void read_vf_relation(vfh_ctx *ctx, const struct sysfs_dir *dir, const st
                 return;
         dev->is_vf = true;
         dev->vf_index = -1;
-        links = pf_links_get(ctx, pf);
-        for (size_t i = 0; links && i < links->n; i++)
+        if (pf_links_get(ctx, pf, &links) < 0)
+                return;
+        for (size_t i = 0; i < links->n; i++)
                 if (strcmp(links->v[i].target, dev->name) == 0) {
                         dev->vf_index = links->v[i].index;
                         return;
@@ -621,32 +627,19 @@ static int compare_vf_entries(const void *a, const void *b)
 
 int pci_dev_list_vfs(vfh_ctx *ctx, const struct pci_dev *pf, struct pci_addr **ret, size_t *n)
 {
-        _cleanup_sysfs_dir_ struct sysfs_dir dir = {.fd = -1};
-        _cleanup_closedir_ DIR *listing = NULL;
         _cleanup_free_ struct vf_entry *v = NULL;
+        const struct pf_links *links;
         size_t count = 0;
-        struct dirent *de;
-        int r = sysfs_dir_open(ctx, &dir, DEV, pf->name);
+        int r = pf_links_get(ctx, pf->name, &links);
 
-        if (r >= 0)
-                r = sysfs_opendir_at(ctx, &dir, ".", &listing);
         if (r < 0)
                 return r;
-        while ((de = readdir(listing))) {
-                char target[PCI_ADDR_STRLEN + 8];
-                int index = virtfn_index(de->d_name);
-                struct vf_entry *grown, e = {.index = index};
-
-                if (index < 0 ||
-                    sysfs_link_name_at(ctx, &dir, de->d_name, target, sizeof(target)) < 0 ||
-                    pci_addr_parse(target, &e.addr) < 0)
-                        continue;
-                grown = realloc(v, (count + 1) * sizeof(*v));
-                if (!grown)
-                        return -ENOMEM;
-                v = grown;
-                v[count++] = e;
-        }
+        v = calloc(links->n ? links->n : 1, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < links->n; i++)
+                if (pci_addr_parse(links->v[i].target, &v[count].addr) == 0)
+                        v[count++].index = links->v[i].index;
         if (count)
                 qsort(v, count, sizeof(*v), compare_vf_entries);
         *ret = count ? malloc(count * sizeof(**ret)) : NULL;
