@@ -28,10 +28,8 @@ struct name_entry {
         struct name_entry *next;
         uint16_t vendor;
         uint16_t device;
-        uint16_t class; /* base and sub class */
-        char class_name[sizeof(((struct pci_info *)0)->class_name)];
-        char vendor_name[sizeof(((struct pci_info *)0)->vendor_name)];
-        char device_name[sizeof(((struct pci_info *)0)->device_name)];
+        uint16_t class;        /* base and sub class */
+        struct pci_info names; /* only its names are set */
 };
 
 #define NAME_BUCKETS 64
@@ -157,11 +155,11 @@ static void lookup(struct pci_lib *lib, char *buf, size_t size, int flags, unsig
         hwdb_settle(lib);
 }
 
-static void copy_names(struct pci_info *ret, const struct name_entry *e)
+static void copy_names(struct pci_info *dst, const struct pci_info *src)
 {
-        memcpy(ret->class_name, e->class_name, sizeof(ret->class_name));
-        memcpy(ret->vendor_name, e->vendor_name, sizeof(ret->vendor_name));
-        memcpy(ret->device_name, e->device_name, sizeof(ret->device_name));
+        memcpy(dst->class_name, src->class_name, sizeof(dst->class_name));
+        memcpy(dst->vendor_name, src->vendor_name, sizeof(dst->vendor_name));
+        memcpy(dst->device_name, src->device_name, sizeof(dst->device_name));
 }
 
 static void lookup_names(struct pci_lib *lib, uint16_t vendor, uint16_t device, uint16_t class,
@@ -183,7 +181,7 @@ static void names_of(struct pci_lib *lib, uint16_t vendor, uint16_t device, uint
         current_ctx = lib->ctx;
         for (e = *bucket; e; e = e->next)
                 if (e->vendor == vendor && e->device == device && e->class == class) {
-                        copy_names(ret, e);
+                        copy_names(ret, &e->names);
                         return;
                 }
         lookup_names(lib, vendor, device, class, ret);
@@ -192,9 +190,7 @@ static void names_of(struct pci_lib *lib, uint16_t vendor, uint16_t device, uint
                 return; /* only the next lookup costs more */
         *e = (struct name_entry){
             .next = *bucket, .vendor = vendor, .device = device, .class = class};
-        memcpy(e->class_name, ret->class_name, sizeof(e->class_name));
-        memcpy(e->vendor_name, ret->vendor_name, sizeof(e->vendor_name));
-        memcpy(e->device_name, ret->device_name, sizeof(e->device_name));
+        copy_names(&e->names, ret);
         *bucket = e;
 }
 
@@ -225,50 +221,22 @@ static bool has_flr(struct pci_dev *d)
         return af && (pci_read_byte(d, af->addr + PCI_AF_CAP) & PCI_AF_CAP_FLR);
 }
 
-int pci_lib_info(struct pci_lib *lib, const struct pci_addr *addr, struct pci_info *ret)
+/* Names and capabilities of a device libpci can read; ids, when given, are what sysfs already
+ * said, so libpci opens only config space (it would read them from the same sysfs files). */
+static int info_of(struct pci_lib *lib, const struct pci_addr *addr, const struct pci_lib_ids *ids,
+                   struct pci_info *ret)
 {
-        char name[PCI_ADDR_STRLEN];
-        struct pci_dev *d;
+        struct pci_dev *d =
+            pci_get_dev(lib->pacc, addr->domain, addr->bus, addr->slot, addr->function);
 
-        *ret = (struct pci_info){0};
-        current_ctx = lib->ctx;
-        pci_addr_format(addr, name);
-        if (!device_files_present(lib->ctx, name))
-                return -ENODEV;
-        d = pci_get_dev(lib->pacc, addr->domain, addr->bus, addr->slot, addr->function);
         if (!d)
                 return -ENOMEM;
-        pci_fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
-        pci_lib_class_name(lib, (uint32_t)d->device_class << 8, ret->class_name,
-                           sizeof(ret->class_name));
-        lookup(lib, ret->vendor_name, sizeof(ret->vendor_name), PCI_LOOKUP_VENDOR, d->vendor_id, 0);
-        lookup(lib, ret->device_name, sizeof(ret->device_name), PCI_LOOKUP_DEVICE, d->vendor_id,
-               d->device_id);
-        ret->cap_sriov = pci_find_cap(d, PCI_EXT_CAP_ID_SRIOV, PCI_CAP_EXTENDED) != NULL;
-        ret->cap_acs = pci_find_cap(d, PCI_EXT_CAP_ID_ACS, PCI_CAP_EXTENDED) != NULL;
-        ret->cap_flr = has_flr(d);
-        pci_free_dev(d);
-        return 0;
-}
-
-int pci_lib_info_ids(struct pci_lib *lib, const struct pci_addr *addr,
-                     const struct pci_lib_ids *ids, struct pci_info *ret)
-{
-        struct pci_dev *d;
-
-        *ret = (struct pci_info){0};
-        if (!ids->config_present)
-                return -ENODEV;
-        current_ctx = lib->ctx;
-        d = pci_get_dev(lib->pacc, addr->domain, addr->bus, addr->slot, addr->function);
-        if (!d)
-                return -ENOMEM;
-        /* libpci would read them from the same sysfs files (it shows the kernel's view, not
-         * config space's); known, they are not read again. Config space is then all it opens. */
-        d->vendor_id = ids->vendor;
-        d->device_id = ids->device;
-        d->device_class = (uint16_t)(ids->class >> 8);
-        d->known_fields |= PCI_FILL_IDENT | PCI_FILL_CLASS;
+        if (ids) {
+                d->vendor_id = ids->vendor;
+                d->device_id = ids->device;
+                d->device_class = (uint16_t)(ids->class >> 8);
+                d->known_fields |= PCI_FILL_IDENT | PCI_FILL_CLASS;
+        }
         pci_fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
         names_of(lib, d->vendor_id, d->device_id, d->device_class, ret);
         ret->cap_sriov = pci_find_cap(d, PCI_EXT_CAP_ID_SRIOV, PCI_CAP_EXTENDED) != NULL;
@@ -276,4 +244,26 @@ int pci_lib_info_ids(struct pci_lib *lib, const struct pci_addr *addr,
         ret->cap_flr = has_flr(d);
         pci_free_dev(d);
         return 0;
+}
+
+int pci_lib_info(struct pci_lib *lib, const struct pci_addr *addr, struct pci_info *ret)
+{
+        char name[PCI_ADDR_STRLEN];
+
+        *ret = (struct pci_info){0};
+        current_ctx = lib->ctx;
+        pci_addr_format(addr, name);
+        if (!device_files_present(lib->ctx, name))
+                return -ENODEV;
+        return info_of(lib, addr, NULL, ret);
+}
+
+int pci_lib_info_ids(struct pci_lib *lib, const struct pci_addr *addr,
+                     const struct pci_lib_ids *ids, struct pci_info *ret)
+{
+        *ret = (struct pci_info){0};
+        if (!ids->config_present)
+                return -ENODEV;
+        current_ctx = lib->ctx;
+        return info_of(lib, addr, ids, ret);
 }
