@@ -35,6 +35,7 @@ install_once
 expected=(
   etc/libvirt/hooks/qemu.d/vfiohook
   etc/libvirt/hooks/network.d/vfiohook
+  usr/libexec/vfiohook/qemu-hook
   etc/vfiohook/vfiohook.conf
   usr/sbin/vfiohookctl
   usr/include/vfiohook.h
@@ -51,17 +52,25 @@ for m in man7/vfiohook.7 man5/vfiohook.conf.5 man5/vfiohook-metadata.5; do
     [ -e "$dest/usr/share/man/$m" ] && ok "usr/share/man/$m" || fail "usr/share/man/$m is not installed"
   fi
 done
-for f in etc/libvirt/hooks/qemu.d/vfiohook etc/libvirt/hooks/network.d/vfiohook usr/sbin/vfiohookctl; do
+for f in etc/libvirt/hooks/qemu.d/vfiohook etc/libvirt/hooks/network.d/vfiohook \
+  usr/libexec/vfiohook/qemu-hook usr/sbin/vfiohookctl; do
   [ -x "$dest/$f" ] || fail "$f is not executable"
 done
 ls "$dest"/usr/lib*/libvfiohook.so.0 >/dev/null 2>&1 && ok "libvfiohook.so.0" || fail "no libvfiohook.so.0"
 ls "$dest"/usr/lib*/pkgconfig/vfiohook.pc >/dev/null 2>&1 && ok "vfiohook.pc" || fail "no vfiohook.pc"
 # the hooks link our library statically: libvirtd's environment has no library path for it
-for h in qemu network; do
-  if ldd "$dest/etc/libvirt/hooks/$h.d/vfiohook" 2>/dev/null | grep -q libvfiohook; then
-    fail "the $h hook needs libvfiohook.so at run time"
+for h in etc/libvirt/hooks/network.d/vfiohook usr/libexec/vfiohook/qemu-hook; do
+  if ldd "$dest/$h" 2>/dev/null | grep -q libvfiohook; then
+    fail "/$h needs libvfiohook.so at run time"
   fi
 done
+# the qemu hook libvirt runs is the libc-only front, and it execs the installed worker
+front_libs=$(ldd "$dest/etc/libvirt/hooks/qemu.d/vfiohook" 2>/dev/null | grep -cE 'libxml2|libnl|libpci')
+[ "$front_libs" = 0 ] && ok "the qemu hook front maps none of the library's dependencies" ||
+  fail "the qemu hook front links libxml2, libnl or libpci"
+grep -qa "^/usr/libexec/vfiohook/qemu-hook\$" <(strings "$dest/etc/libvirt/hooks/qemu.d/vfiohook") &&
+  ok "the qemu hook front execs /usr/libexec/vfiohook/qemu-hook" ||
+  fail "the qemu hook front does not name /usr/libexec/vfiohook/qemu-hook"
 [ "$(sha256sum <"$dest/etc/libvirt/hooks/qemu")" = "$site_sum" ] && ok "the site's hooks/qemu is untouched" ||
   fail "the site's /etc/libvirt/hooks/qemu changed"
 grep -q "ExecStart=/usr/sbin/vfiohookctl recover" "$dest/usr/lib/systemd/system/vfiohook-recover.service" &&
