@@ -103,7 +103,8 @@ int journal_done(vfh_ctx *ctx, struct journal *j, struct journal_record *rec);
 
 /*
  * The global lock (run_dir/lock, flock) that serialises plan + apply between hooks and the
- * CLI. Waits up to the context's timeout. Returns an fd to pass to journal_unlock.
+ * CLI. Waits up to the context's timeout. Returns an fd to pass to journal_unlock, which wakes
+ * the next waiter at once (inotify; a holder that dies is noticed within 16 ms).
  */
 int journal_lock(vfh_ctx *ctx, int *ret_fd);
 void journal_unlock(int fd);

@@ -4,7 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "journal.h"
@@ -216,6 +221,147 @@ TEST(lock_is_exclusive_and_times_out)
         journal_unlock(fd);
         CHECK_INT(journal_lock(ctx, &fd2), 0);
         journal_unlock(fd2);
+        vfh_ctx_unref(ctx);
+}
+
+/* What a holder in another process does once it has the lock (run in the child). */
+enum holder_end {
+        HOLDER_UNLOCKS, /* journal_unlock, then stays alive until told to exit */
+        HOLDER_DIES,    /* killed while it holds the lock: only the kernel releases it */
+        HOLDER_WAITS,   /* keeps the lock until told to exit */
+};
+
+/* Forks a process that takes the global lock, says so, then ends as told. Returns its pid;
+ * *go is written to let it exit. */
+static pid_t fork_holder(const char *root, enum holder_end end, int *go)
+{
+        int held[2], release[2];
+        char byte = 0;
+        pid_t pid;
+
+        if (pipe(held) < 0 || pipe(release) < 0)
+                abort();
+        pid = fork();
+        if (pid < 0)
+                abort();
+        if (pid == 0) {
+                vfh_ctx *ctx = ctx_at(root);
+                int fd = -1;
+
+                if (journal_lock(ctx, &fd) < 0)
+                        _exit(3);
+                if (write(held[1], "h", 1) != 1)
+                        _exit(4);
+                /* Long enough for the parent to be waiting when the lock goes. */
+                nanosleep(&(struct timespec){.tv_nsec = 50 * 1000000}, NULL);
+                if (end == HOLDER_DIES)
+                        raise(SIGKILL);
+                if (end == HOLDER_UNLOCKS)
+                        journal_unlock(fd);
+                _exit(read(release[0], &byte, 1) == 1 ? 0 : 5);
+        }
+        close(held[1]);
+        close(release[0]);
+        if (read(held[0], &byte, 1) != 1)
+                abort();
+        close(held[0]);
+        *go = release[1];
+        return pid;
+}
+
+/* Lets the holder exit (a dead one is not written to: that would raise SIGPIPE) and waits. */
+static int reap(pid_t pid, int go, bool alive)
+{
+        int status = 0;
+
+        if (alive && write(go, "g", 1) != 1)
+                status = -1;
+        close(go);
+        waitpid(pid, &status, 0);
+        return status;
+}
+
+TEST(waiter_takes_the_lock_when_the_holder_releases_it)
+{
+        const char *root = test_tmpdir();
+        vfh_ctx *ctx = ctx_at(root);
+        int go, fd = -1, status;
+        pid_t pid;
+
+        /* Only a lost wake-up could make this wait for the whole timeout and fail. */
+        vfh_ctx_set_timeout_ms(ctx, 60000);
+        pid = fork_holder(root, HOLDER_UNLOCKS, &go);
+        /* The holder is still alive: the lock came from its journal_unlock, not its exit. */
+        CHECK_INT(journal_lock(ctx, &fd), 0);
+        CHECK_INT(kill(pid, 0), 0);
+        journal_unlock(fd);
+        status = reap(pid, go, true);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        vfh_ctx_unref(ctx);
+}
+
+TEST(waiter_takes_the_lock_when_the_holder_is_killed)
+{
+        const char *root = test_tmpdir();
+        vfh_ctx *ctx = ctx_at(root);
+        int go, fd = -1, status;
+        pid_t pid;
+
+        vfh_ctx_set_timeout_ms(ctx, 60000);
+        pid = fork_holder(root, HOLDER_DIES, &go);
+        /* No touch from a dead holder: the waiter's own polls find the lock free. */
+        CHECK_INT(journal_lock(ctx, &fd), 0);
+        journal_unlock(fd);
+        status = reap(pid, go, false);
+        CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        vfh_ctx_unref(ctx);
+}
+
+TEST(waiter_times_out_on_a_lock_held_elsewhere)
+{
+        const char *root = test_tmpdir();
+        vfh_ctx *ctx = ctx_at(root);
+        int go, fd = -1, status;
+        pid_t pid;
+
+        vfh_ctx_set_timeout_ms(ctx, 200);
+        pid = fork_holder(root, HOLDER_WAITS, &go);
+        CHECK_INT(journal_lock(ctx, &fd), -ETIMEDOUT);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "another vfiohook run still holds it after 200 ms");
+        CHECK_INT(fd, -1);
+        status = reap(pid, go, true);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        /* The holder's exit freed it. */
+        CHECK_INT(journal_lock(ctx, &fd), 0);
+        journal_unlock(fd);
+        vfh_ctx_unref(ctx);
+}
+
+TEST(unlock_touches_the_lock_file_after_releasing_it)
+{
+        const char *root = test_tmpdir();
+        vfh_ctx *ctx = ctx_at(root);
+        char path[PATH_MAX], buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        int fd = -1, ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC), other;
+        struct stat before, after;
+
+        CHECK_INT(journal_lock(ctx, &fd), 0);
+        snprintf(path, sizeof(path), "%s/run/vfiohook/lock", root);
+        CHECK_INT(stat(path, &before), 0);
+        other = open(path, O_RDONLY | O_CLOEXEC);
+        CHECK(ifd >= 0 && other >= 0);
+        CHECK(inotify_add_watch(ifd, path, IN_ACCESS) >= 0);
+        CHECK_INT(read(ifd, buf, sizeof(buf)), -1); /* nothing yet */
+        journal_unlock(fd);
+        /* The event waiters sleep on is there, and by then the lock is free. */
+        CHECK(read(ifd, buf, sizeof(buf)) >= (ssize_t)sizeof(struct inotify_event));
+        CHECK_INT(flock(other, LOCK_EX | LOCK_NB), 0);
+        /* Its content and mtime are as before (tests/unit/test_hostile.c compares them). */
+        CHECK_INT(stat(path, &after), 0);
+        CHECK(after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
+              after.st_mtim.tv_nsec == before.st_mtim.tv_nsec && after.st_size == 0);
+        close(other);
+        close(ifd);
         vfh_ctx_unref(ctx);
 }
 
