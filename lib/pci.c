@@ -34,7 +34,8 @@ enum {
         HAS_SRIOV_NUMVFS = 1 << 7,
         HAS_RESET_METHOD = 1 << 8,
         HAS_NET = 1 << 9,
-        HAS_ALL = (1 << 10) - 1,
+        HAS_MODALIAS = 1 << 10,
+        HAS_ALL = (1 << 11) - 1,
 };
 
 #define MAX_VIRTIO_CHILDREN 4
@@ -63,6 +64,7 @@ static int note_entry(const char *name, unsigned char type, void *data)
             {"sriov_numvfs", HAS_SRIOV_NUMVFS},
             {"reset_method", HAS_RESET_METHOD},
             {"net", HAS_NET},
+            {"modalias", HAS_MODALIAS},
         };
         struct dev_entries *e = data;
 
@@ -483,12 +485,90 @@ static void read_blocks(vfh_ctx *ctx, struct pci_dev *dev)
                         strcpy(dev->blocks[dev->n_blocks++], links->v[i].name);
 }
 
+static int hex_digit(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        return -1;
+}
+
+/* The value of `digits` hex digits at *p, which then points past them; -1 when one is not. */
+static long take_hex(const char **p, size_t digits)
+{
+        long v = 0;
+
+        for (size_t i = 0; i < digits; i++) {
+                int x = hex_digit((*p)[i]);
+
+                if (x < 0)
+                        return -1;
+                v = v * 16 + x;
+        }
+        *p += digits;
+        return v;
+}
+
+static bool take(const char **p, const char *literal)
+{
+        size_t len = strlen(literal);
+
+        if (strncmp(*p, literal, len) != 0)
+                return false;
+        *p += len;
+        return true;
+}
+
+/*
+ * The kernel prints modalias from the same vendor, device and class fields as the three
+ * attributes ("pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", drivers/pci/pci-sysfs.c): one
+ * read instead of three for every device a listing loads. false when it is not in that form.
+ */
+static bool parse_modalias(const char *text, struct pci_dev *dev)
+{
+        static const struct {
+                const char *tag;
+                size_t digits;
+        } fields[] = {{"pci:v", 8}, {"d", 8}, {"sv", 8}, {"sd", 8}, {"bc", 2}, {"sc", 2}, {"i", 2}};
+        long v[ARRAY_SIZE(fields)];
+        const char *p = text;
+
+        for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+                if (!take(&p, fields[i].tag) || (v[i] = take_hex(&p, fields[i].digits)) < 0)
+                        return false;
+        if (*p || v[0] > 0xffff || v[1] > 0xffff)
+                return false;
+        dev->vendor = (uint16_t)v[0];
+        dev->device = (uint16_t)v[1];
+        dev->class = (uint32_t)(v[4] << 16 | v[5] << 8 | v[6]);
+        return true;
+}
+
+static bool read_modalias(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
+                          struct pci_dev *dev)
+{
+        char buf[128];
+
+        return (e->present & HAS_MODALIAS) &&
+               sysfs_read_at(ctx, dir, "modalias", buf, sizeof(buf)) > 0 &&
+               parse_modalias(buf, dev);
+}
+
+/* From modalias when it is there and well formed; else (trees that lack it) from the three
+ * attributes, whose errors are the ones reported. */
 static int read_identity(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
                          struct pci_dev *dev)
 {
         unsigned long class;
         int r;
 
+        if (read_modalias(ctx, dir, e, dev)) {
+                read_config_header(ctx, dir, e, dev);
+                return 0;
+        }
         r = read_hex16(ctx, dir, "vendor", &dev->vendor);
         if (r >= 0)
                 r = read_hex16(ctx, dir, "device", &dev->device);

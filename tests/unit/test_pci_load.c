@@ -186,3 +186,75 @@ TEST(a_device_without_config_is_known_to_have_none)
         CHECK(d.has_config);
         vfh_ctx_unref(ctx);
 }
+
+/* modalias, as the kernel prints it for the NVMe of the fixture. */
+#define NVME_MODALIAS "pci:v0000144Dd0000A808sv0000144Dsd0000A801bc01sc08i02\n"
+#define NVME_DIR      "sys/devices/pci0000:00/0000:00:1d.0/0000:3d:00.0"
+
+TEST(identity_from_modalias_equals_the_three_attributes)
+{
+        const char *root = fixture();
+        vfh_ctx *ctx = test_ctx_at(root);
+        unsigned long before, from_files, from_modalias;
+        struct pci_dev files, alias;
+
+        before = ctx->counters.sysfs_reads;
+        CHECK_INT(load(ctx, "0000:3d:00.0", &files), 0);
+        from_files = ctx->counters.sysfs_reads - before;
+        test_write_file(root, NVME_DIR "/modalias", NVME_MODALIAS);
+        before = ctx->counters.sysfs_reads;
+        CHECK_INT(load(ctx, "0000:3d:00.0", &alias), 0);
+        from_modalias = ctx->counters.sysfs_reads - before;
+        check_same_but_parts(&alias, &files);
+        CHECK(alias.vendor == 0x144d && alias.device == 0xa808 && alias.class == 0x010802);
+        CHECK_INT(from_files - from_modalias, 2); /* one read, not three */
+        vfh_ctx_unref(ctx);
+}
+
+TEST(identity_is_read_from_modalias_when_it_is_well_formed)
+{
+        static const struct {
+                const char *modalias;
+                uint16_t vendor, device;
+                uint32_t class;
+        } cases[] = {
+            /* Well formed: it is what the identity comes from. */
+            {"pci:v00001234d00005678sv00000000sd00000000bcFFsc00i01\n", 0x1234, 0x5678, 0xff0001},
+            {"pci:v00001234d00005678sv00000000sd00000000bcffsc00i01", 0x1234, 0x5678, 0xff0001},
+            /* Anything else falls back to vendor, device and class. */
+            {"pci:v0000144Dd0000A808\n", 0x144d, 0xa808, 0x010802},
+            {"pci:v00010000d00005678sv00000000sd00000000bc01sc08i02\n", 0x144d, 0xa808, 0x010802},
+            {"pci:v00001234d00005678sv00000000sd00000000bc01sc08i02x\n", 0x144d, 0xa808, 0x010802},
+            {"pci:v0000123Gd00005678sv00000000sd00000000bc01sc08i02\n", 0x144d, 0xa808, 0x010802},
+            {"usb:v1234p5678\n", 0x144d, 0xa808, 0x010802},
+            {"", 0x144d, 0xa808, 0x010802},
+        };
+        const char *root = fixture();
+
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                vfh_ctx *ctx = test_ctx_at(root);
+                struct pci_dev d;
+
+                test_write_file(root, NVME_DIR "/modalias", "%s", cases[i].modalias);
+                CHECK_INT(load(ctx, "0000:3d:00.0", &d), 0);
+                CHECK(d.vendor == cases[i].vendor && d.device == cases[i].device &&
+                      d.class == cases[i].class);
+                CHECK_STR(d.driver, "nvme");
+                vfh_ctx_unref(ctx);
+        }
+}
+
+TEST(a_broken_attribute_is_reported_without_a_modalias)
+{
+        const char *root = fixture();
+        vfh_ctx *ctx = test_ctx_at(root);
+        struct pci_dev d;
+
+        test_write_file(root, NVME_DIR "/vendor", "vendor\n");
+        CHECK_INT(load(ctx, "0000:3d:00.0", &d), -EBADMSG);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "cannot read its vendor, device and class");
+        test_write_file(root, NVME_DIR "/modalias", NVME_MODALIAS);
+        CHECK_INT(load(ctx, "0000:3d:00.0", &d), 0);
+        CHECK_INT(d.vendor, 0x144d);
+        vfh_ctx_unref(ctx);
+}
