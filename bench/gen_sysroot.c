@@ -67,6 +67,18 @@ static const struct {
     {"ahci", "8086:43d2"},          {"igb", "8086:1521"},    {"igbvf", "8086:1520"},
 };
 
+/* Every PCI device on a real host has modalias, printed from the same fields as vendor, device
+ * and class (drivers/pci/pci-sysfs.c); list reads it instead of the three. */
+static void add_modalias(struct gen *g, const struct kdev *d)
+{
+        char rel[PATH_MAX];
+
+        snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/modalias", d->name);
+        test_write_file(g->root, rel, "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n", d->vendor,
+                        d->device, d->vendor, 0u, (d->class >> 16) & 0xff, (d->class >> 8) & 0xff,
+                        d->class & 0xff);
+}
+
 static void add_disk(struct gen *g, const struct kdev *d)
 {
         char disk[32];
@@ -96,6 +108,7 @@ static void add_other(struct gen *g, unsigned int index)
                           .group = g->next_group,
                           .driver = k->driver};
         kmodel_add_device(g->root, &d);
+        add_modalias(g, &d);
         if (k->disk)
                 add_disk(g, &d);
         if (k->netdev) {
@@ -138,6 +151,7 @@ static void add_vf(struct gen *g, const char *pf, unsigned int bus, unsigned int
                           .group = g->next_group,
                           .driver = on_vfio ? "vfio-pci" : "igbvf"};
         kmodel_add_device(g->root, &d);
+        add_modalias(g, &d);
         link_dev(g, name, "physfn", pf);
         snprintf(entry, sizeof(entry), "virtfn%u", i);
         link_dev(g, pf, entry, name);
@@ -166,6 +180,7 @@ static void add_pf(struct gen *g, unsigned int pf_index, unsigned int n_vfs)
                           .group = g->next_group,
                           .driver = "igb"};
         kmodel_add_device(g->root, &d);
+        add_modalias(g, &d);
         write_dev_attr(g, name, "sriov_totalvfs", n_vfs > 63 ? n_vfs : 63);
         write_dev_attr(g, name, "sriov_numvfs", n_vfs);
         snprintf(ifname, sizeof(ifname), "enp%us0", bus);
