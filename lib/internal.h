@@ -99,6 +99,10 @@ int sysfs_read_ulong_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *n
                         unsigned long *ret);
 int sysfs_open_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, int flags);
 int sysfs_opendir_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, DIR **ret);
+/* sysfs_dir_each of the directory name below dir, counted as one read: a DIR's fstat and fcntl
+ * calls are not made. */
+int sysfs_dir_each_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, sysfs_dir_fn fn,
+                      void *data);
 /* As sysfs_readlink and sysfs_link_name; name is one component (-EINVAL otherwise). */
 int sysfs_readlink_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, char *buf,
                       size_t size);

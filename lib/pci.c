@@ -199,19 +199,22 @@ static void read_sriov(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct d
                 dev->sriov_numvfs = (unsigned int)v;
 }
 
+static int note_netdev(const char *name, unsigned char type, void *data)
+{
+        struct pci_dev *dev = data;
+
+        (void)type;
+        if (name[0] == '.' || strlen(name) >= PCI_IFNAME_MAX)
+                return 0;
+        strcpy(dev->netdevs[dev->n_netdevs++], name);
+        return dev->n_netdevs == PCI_MAX_NETDEVS; /* full: stop */
+}
+
 static void add_netdevs_in(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_dev *dev,
                            const char *subdir)
 {
-        _cleanup_closedir_ DIR *listing = NULL;
-        struct dirent *de;
-
-        if (sysfs_opendir_at(ctx, dir, subdir, &listing) < 0)
-                return;
-        while ((de = readdir(listing)) && dev->n_netdevs < PCI_MAX_NETDEVS) {
-                if (de->d_name[0] == '.' || strlen(de->d_name) >= PCI_IFNAME_MAX)
-                        continue;
-                strcpy(dev->netdevs[dev->n_netdevs++], de->d_name);
-        }
+        if (dev->n_netdevs < PCI_MAX_NETDEVS)
+                sysfs_dir_each_at(ctx, dir, subdir, note_netdev, dev);
 }
 
 static void add_virtio_netdevs(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_dev *dev,

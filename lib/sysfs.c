@@ -499,6 +499,20 @@ int sysfs_opendir_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name
         return listing_of(ctx, open_below(ctx, dir, name, O_RDONLY | O_DIRECTORY), ret);
 }
 
+int sysfs_dir_each_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, sysfs_dir_fn fn,
+                      void *data)
+{
+        struct sysfs_dir sub = {.fd = open_below(ctx, dir, name, O_RDONLY | O_DIRECTORY),
+                                .listable = true};
+        int r;
+
+        if (sub.fd < 0)
+                return sub.fd;
+        r = sysfs_dir_each(ctx, &sub, fn, data);
+        sysfs_dir_close(&sub);
+        return r;
+}
+
 int sysfs_readlink_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, char *buf,
                       size_t size)
 {

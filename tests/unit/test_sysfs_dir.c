@@ -199,3 +199,35 @@ TEST(each_entry_of_the_directory_itself)
         CHECK_INT(sysfs_dir_each(ctx, &dir, fail, NULL), -ENOMEM);
         vfh_ctx_unref(ctx);
 }
+
+/* A directory below, listed without a DIR: the entries readdir gives, counted as one read, and
+ * resolved as every other name below (a link out of the directory stays in the sysroot). */
+TEST(each_entry_of_a_directory_below)
+{
+        _cleanup_sysfs_dir_ struct sysfs_dir dir = {.fd = -1};
+        const char *root = fixture();
+        vfh_ctx *ctx = test_ctx_at(root);
+        struct seen net = {0}, up = {0}, stopped = {.stop_after = 1};
+        unsigned long before;
+
+        test_write_file(root, "etc/net/lo/ifindex", "1\n");
+        test_write_file(root, "etc/net/eth9/ifindex", "3\n");
+        test_symlink(root, DEVDIR "/elsewhere", "/etc/net");
+        CHECK_INT(sysfs_dir_open(ctx, &dir, DEV), 0);
+        before = ctx->counters.sysfs_reads;
+        CHECK_INT(sysfs_dir_each_at(ctx, &dir, "virtio0/net", note, &net), 0);
+        CHECK_INT(ctx->counters.sysfs_reads - before, 1);
+        CHECK_STR(net.names, "eth0 ");
+        CHECK_INT(sysfs_dir_each_at(ctx, &dir, "elsewhere", note, &up), 0);
+        CHECK_INT(up.calls, 2);
+        CHECK_CONTAINS(up.names, "lo ");
+        CHECK_CONTAINS(up.names, "eth9 ");
+        CHECK_INT(sysfs_dir_each_at(ctx, &dir, "elsewhere", note, &stopped), 0);
+        CHECK_INT(stopped.calls, 1);
+        CHECK_INT(sysfs_dir_each_at(ctx, &dir, "elsewhere", fail, NULL), -ENOMEM);
+        CHECK_INT(sysfs_dir_each_at(ctx, &dir, "missing", note, &net), -ENOENT);
+        CHECK_INT(sysfs_dir_each_at(ctx, &dir, "vendor", note, &net), -ENOTDIR);
+        CHECK_INT(sysfs_dir_each_at(ctx, &dir, "dangling", note, &net), -ENOENT);
+        CHECK_INT(net.calls, 1);
+        vfh_ctx_unref(ctx);
+}
