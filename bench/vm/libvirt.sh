@@ -1,11 +1,13 @@
 #!/bin/sh
 # vfiohook against libvirt's own managed path, run in the VM tier's guest with libvirtd:
-#   tests/vm/run-vm.sh -m 2048 -t 900 sh bench/vm/libvirt.sh   (VFH_BUILD_DIR: a build dir)
-# The same device, in turn: <hostdev managed='yes'> with our hook switched off (libvirt detaches
-# and reattaches it), and <hostdev managed='no'> with vfiohook doing it. Each run is timed as
-# `virsh start` + `virsh destroy` until the device is back on its driver, in one boot (libvirt's
-# runs first, see below); medians and their ratio. Under
-# TCG only the ratio means anything.
+#   tests/vm/run-vm.sh -m 2048 -t 1500 sh -c "BENCH_REPS=N sh bench/vm/libvirt.sh"
+# (VFH_BUILD_DIR: a build dir not under /tmp). The same device, in pairs of runs: one with
+# <hostdev managed='yes'> and our hook switched off (libvirt detaches and reattaches it), one
+# with <hostdev managed='no'> and vfiohook doing it, each timed as `virsh start` + `virsh
+# destroy` until the device is back on its driver. The order within a pair alternates and
+# libvirtd is restarted (untimed) before every run, so both kinds of run see the same daemon
+# state and the same drift of a shared TCG host; the figure is the median of the pairs' ratios.
+# Under TCG only ratios mean anything.
 set -eu
 VFH_SRC_DIR=$(cd "${0%/*}/../.." && pwd)
 . "$VFH_SRC_DIR/tests/vm/lib.sh"
@@ -68,7 +70,23 @@ cycle() {
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-echo "# libvirt $(libvirtd --version | sed 's/.* //'), kernel $(uname -r), $REPS runs each, libvirt's first"
+# A fresh libvirtd for every run: once libvirtd 9.0 has run a device in a managed='no' domain,
+# a later managed='yes' domain left it on vfio-pci (driver_override vfio-pci) after destroy,
+# for 30 s and more (presumably its list of inactive host devices keeps the managed='no'
+# state); a restart forgets it, and pairs can then alternate their order.
+libvirt_restart() {
+	_pid=$(cat /run/libvirtd.pid)
+	kill "$_pid" && wait_for 30 sh -c "! kill -0 $_pid" || return 1
+	libvirtd -d && wait_for 120 libvirt_alive_and_answering
+}
+# run KIND DEVICE DRIVER N: one timed run of lvN (libvirt) or vhN (vfiohook), after a restart
+run() {
+	if [ "$1" = lv ]; then touch /run/bench-vfiohook-off; else rm -f /run/bench-vfiohook-off; fi
+	libvirt_restart || { echo "libvirtd did not restart" >&2; return 1; }
+	cycle "$1$4" "$2" "$3"
+}
+
+echo "# libvirt $(libvirtd --version | sed 's/.* //'), kernel $(uname -r), $REPS pairs per device, order alternating, libvirtd restarted before each run"
 vf0=$(vf_addr "$RIG_IGB0" 0)
 i=0
 for dev in "$vf0" "$RIG_E1000E"; do
@@ -76,28 +94,24 @@ for dev in "$vf0" "$RIG_E1000E"; do
 	before=$(pci_driver "$dev")
 	define "lv$i" "1$i" "$dev" yes
 	define "vh$i" "2$i" "$dev" no
-	: >/tmp/lv.rows
-	: >/tmp/vh.rows
-	# libvirt's runs first: once libvirtd has run the device in a managed='no' domain, a later
-	# managed='yes' run left it on vfio-pci with driver_override vfio-pci (seen with libvirt
-	# 9.0; presumably its list of inactive host devices keeps the managed='no' state)
-	touch /run/bench-vfiohook-off
+	: >/tmp/pairs
 	r=0
-	while [ $r -lt "$REPS" ] && cycle "lv$i" "$dev" "$before" >>/tmp/lv.rows; do
+	while [ $r -lt "$REPS" ]; do
+		if [ $((r % 2)) = 0 ]; then first=lv second=vh; else first=vh second=lv; fi
+		a=$(run $first "$dev" "$before" $i) && b=$(run $second "$dev" "$before" $i) || break
+		if [ $first = lv ]; then echo "$a $b"; else echo "$b $a"; fi >>/tmp/pairs
 		r=$((r + 1))
 	done
-	rm -f /run/bench-vfiohook-off
-	while [ $r -lt $((2 * REPS)) ] && cycle "vh$i" "$dev" "$before" >>/tmp/vh.rows; do
-		r=$((r + 1))
-	done
-	if [ $r -lt $((2 * REPS)) ]; then
+	if [ $r -lt "$REPS" ]; then
 		echo "device=$dev driver=$before: no figure, a run did not put it back (above)"
 		virsh destroy "lv$i" >/dev/null 2>&1 || true
 		continue
 	fi
-	lv=$(median </tmp/lv.rows)
-	vh=$(median </tmp/vh.rows)
-	echo "device=$dev driver=$before managed_yes_ms=$lv managed_no_vfiohook_ms=$vh" \
-		"ratio=$(awk -v a="$vh" -v b="$lv" 'BEGIN { printf "%.2f", a / b }')" \
-		"rows_yes=$(tr '\n' ',' </tmp/lv.rows) rows_vfiohook=$(tr '\n' ',' </tmp/vh.rows)"
+	awk '{ print $1 }' /tmp/pairs >/tmp/lv.rows
+	awk '{ print $2 }' /tmp/pairs >/tmp/vh.rows
+	awk '{ printf "%.3f\n", $2 / $1 }' /tmp/pairs >/tmp/ratio.rows
+	echo "device=$dev driver=$before managed_yes_ms=$(median </tmp/lv.rows)" \
+		"managed_no_vfiohook_ms=$(median </tmp/vh.rows) ratio_of_medians=$(awk -v a="$(median </tmp/vh.rows)" -v b="$(median </tmp/lv.rows)" 'BEGIN { printf "%.2f", a / b }')" \
+		"median_pair_ratio=$(median </tmp/ratio.rows) pair_ratios=$(sort -n /tmp/ratio.rows | tr '\n' ',')" \
+		"pairs_yes_no=$(tr ' \n' '/,' </tmp/pairs)"
 done
