@@ -101,6 +101,8 @@ void journal_free(struct journal *j)
         for (size_t i = 0; i < j->n_records; i++)
                 record_clear(&j->records[i]);
         free(j->records);
+        if (j->dirfd >= 0)
+                close(j->dirfd);
         free(j);
 }
 
@@ -119,6 +121,7 @@ static int journal_alloc(enum journal_owner_kind kind, const char *id, const cha
         strcpy(j->id, id);
         strcpy(j->name, name);
         j->next_seq = 1;
+        j->dirfd = -1;
         *ret = j;
         return 0;
 }
@@ -686,13 +689,17 @@ static int load_at(vfh_ctx *ctx, int dirfd, const char *id, struct journal **ret
 int journal_load(vfh_ctx *ctx, const char *id, struct journal **ret)
 {
         _cleanup_close_ int dirfd = -1;
+        int r;
 
         if (!id_is_valid(id))
                 return vfh_errorf(ctx, EINVAL, "journal: '%s' is not a valid owner id", id);
         dirfd = open_run_dir(ctx);
         if (dirfd < 0)
                 return dirfd;
-        return load_at(ctx, dirfd, id, ret);
+        r = load_at(ctx, dirfd, id, ret);
+        if (r >= 0)
+                (*ret)->dirfd = TAKE_FD(dirfd); /* its saves need not check the dir again */
+        return r;
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -735,28 +742,35 @@ static int replace_file(int dirfd, const char *name, const char *text)
         return fsync(dirfd) < 0 ? negative_errno() : 0;
 }
 
-int journal_save(vfh_ctx *ctx, const struct journal *j)
+int journal_save(vfh_ctx *ctx, struct journal *j)
 {
-        _cleanup_close_ int dirfd = -1;
         _cleanup_free_ char *text = NULL;
         char name[JOURNAL_ID_MAX + 16];
         int r;
 
-        if (j->n_records == 0)
-                return journal_remove(ctx, j->id);
-        dirfd = open_run_dir(ctx);
-        if (dirfd < 0)
-                return dirfd;
+        if (j->n_records == 0) {
+                r = journal_remove(ctx, j->id);
+                if (r >= 0)
+                        j->unsaved = false;
+                return r;
+        }
+        /* Checked once per journal: a transaction saves it many times under the lock. */
+        if (j->dirfd < 0) {
+                j->dirfd = open_run_dir(ctx);
+                if (j->dirfd < 0)
+                        return j->dirfd;
+        }
         r = journal_format(j, &text);
         if (r < 0)
                 return r;
         journal_file_name(j->id, name, sizeof(name));
-        r = replace_file(dirfd, name, text);
+        r = replace_file(j->dirfd, name, text);
         if (r < 0)
                 return vfh_errorf(ctx, r,
                                   "journal %s/%s: cannot write it: %s; nothing more will be "
                                   "changed (free space in the run directory)",
                                   ctx->run_dir, name, strerror(-r));
+        j->unsaved = false;
         return 0;
 }
 
@@ -864,7 +878,31 @@ int journal_intent(vfh_ctx *ctx, struct journal *j, struct journal_record *rec)
 int journal_done(vfh_ctx *ctx, struct journal *j, struct journal_record *rec)
 {
         rec->state = JOURNAL_DONE;
+        if (j->batch) {
+                j->unsaved = true;
+                return 0;
+        }
         return journal_save(ctx, j);
+}
+
+void journal_batch(struct journal *j)
+{
+        j->batch = true;
+}
+
+int journal_drop_undone(vfh_ctx *ctx, struct journal *j, size_t i)
+{
+        journal_drop(j, i);
+        if (j->batch) {
+                j->unsaved = true;
+                return 0;
+        }
+        return journal_save(ctx, j);
+}
+
+int journal_commit(vfh_ctx *ctx, struct journal *j)
+{
+        return j->unsaved ? journal_save(ctx, j) : 0;
 }
 
 /* ---- the global lock ---- */

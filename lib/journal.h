@@ -53,6 +53,9 @@ struct journal {
         unsigned int next_seq;
         struct journal_record *records; /* oldest first */
         size_t n_records;
+        bool batch;   /* journal_batch: "done" marks and drops wait for journal_commit */
+        bool unsaved; /* the file lags behind memory by such marks or drops */
+        int dirfd;    /* the run dir, checked once and kept while the journal lives; -1 */
 };
 
 /* A fresh, empty journal in memory. id: [A-Za-z0-9._-]+, not starting with '.'. */
@@ -91,15 +94,30 @@ int journal_parse_buffer(const char *buf, size_t len, struct journal **ret, char
 /* -ENOENT (no message) when the owner has no journal. */
 int journal_load(vfh_ctx *ctx, const char *id, struct journal **ret);
 /* Atomically: temp file, fsync, rename, fsync of the directory. An empty journal is removed. */
-int journal_save(vfh_ctx *ctx, const struct journal *j);
+int journal_save(vfh_ctx *ctx, struct journal *j);
 int journal_remove(vfh_ctx *ctx, const char *id);
 /* Owner ids of every journal in the run dir, sorted; *ret is a NULL-terminated strv. */
 int journal_list_ids(vfh_ctx *ctx, char ***ret);
 void journal_ids_free(char **ids);
 
-/* Marks rec and saves: the two steps of every change. */
+/* Marks rec and saves: the two steps of every change (in a batch, journal_done's save waits). */
 int journal_intent(vfh_ctx *ctx, struct journal *j, struct journal_record *rec);
 int journal_done(vfh_ctx *ctx, struct journal *j, struct journal_record *rec);
+
+/*
+ * One transaction's journal, written fewer times. From journal_batch on, journal_done only
+ * marks the record in memory, and journal_drop_undone drops an undone record in memory; the
+ * next journal_intent (which always saves before its change is made) or journal_commit writes
+ * them. Safe because every reader already takes an intent for "maybe done" and every restore
+ * is idempotent (it reads the device first): a crash before the commit leaves records that say
+ * intent for changes that were made, or records of changes already undone, and recover or
+ * release puts those back again, which changes nothing.
+ */
+void journal_batch(struct journal *j);
+/* Removes record i after it was undone: saved at once, or at the commit in a batch. */
+int journal_drop_undone(vfh_ctx *ctx, struct journal *j, size_t i);
+/* Writes what the batch left unsaved (nothing to do: 0). The batch goes on. */
+int journal_commit(vfh_ctx *ctx, struct journal *j);
 
 /*
  * The global lock (run_dir/lock, flock) that serialises plan + apply between hooks and the

@@ -64,11 +64,10 @@ static const char *describe_record(const struct journal_record *rec, char *buf, 
 static int replay_from(vfh_ctx *ctx, struct journal *j, size_t from)
 {
         char what[512];
-        int first_error = 0;
+        int first_error = 0, r;
 
         for (size_t i = j->n_records; i-- > from;) {
-                int r = restore_record(ctx, &j->records[i]);
-
+                r = restore_record(ctx, &j->records[i]);
                 if (r < 0) {
                         vfh_logf(ctx, LOG_ERR,
                                  "journal %s: record %u (%s) kept for `vfiohookctl "
@@ -80,18 +79,23 @@ static int replay_from(vfh_ctx *ctx, struct journal *j, size_t from)
                 }
                 vfh_info(ctx, "journal %s: undid record %u (%s)", j->id, j->records[i].seq,
                          describe_record(&j->records[i], what, sizeof(what)));
-                journal_drop(j, i);
-                r = journal_save(ctx, j);
+                r = journal_drop_undone(ctx, j, i);
                 if (r < 0 && !first_error)
                         first_error = r;
         }
-        return first_error;
+        /* One write for the whole replay: a crash before it leaves records whose undo is
+         * done, and undoing them again changes nothing (journal_batch). */
+        r = journal_commit(ctx, j);
+        return first_error ? first_error : r;
 }
 
 int txn_release(vfh_ctx *ctx, struct journal *j)
 {
         char first[VFH_ERROR_MAX] = "";
-        int r = replay_from(ctx, j, 0);
+        int r;
+
+        journal_batch(j);
+        r = replay_from(ctx, j, 0);
 
         if (r < 0) {
                 snprintf(first, sizeof(first), "%s", vfh_ctx_last_error(ctx));
@@ -282,8 +286,13 @@ static int plan_and_apply(vfh_ctx *ctx, const struct vfh_domain *dom, const stru
                 r = load_or_new(ctx, dom, &j);
         if (r < 0)
                 return r;
+        /* Each change is still journaled as an intent before it is made; its "done" mark rides
+         * on the next intent's write, and the commit writes the last. */
+        journal_batch(j);
         from = j->n_records;
         r = apply_plan(ctx, plan, cfg, j);
+        if (r >= 0)
+                r = journal_commit(ctx, j);
         if (r < 0)
                 return roll_back(ctx, j, from, r);
         vfh_info(ctx,

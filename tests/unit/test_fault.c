@@ -17,6 +17,7 @@
 #include "kmodel.h"
 #include "netlink.h"
 #include "support.h"
+#include "txn.h"
 #include "vf.h"
 
 #ifdef VFH_TEST_BUILD
@@ -78,6 +79,40 @@ static const char *snapshot(const char *root)
         return buf;
 }
 
+/*
+ * Which cycle the child runs: the group engine's detach and reattach with a journal saved at
+ * every step, the same detach in a batch (journal_batch: "done" marks wait for the next intent
+ * or the commit), or the qemu hook's own prepare and release of a domain (txn.c, batched).
+ */
+enum cycle {
+        CYCLE_GROUP,
+        CYCLE_GROUP_BATCH,
+        CYCLE_DOMAIN,
+};
+
+static enum cycle cycle;
+
+#define DOMAIN_UUID "c7a5fdbd-cdaf-9455-926a-d65c16db1809"
+
+/* prepare + release of a domain with the e1000 of group 14 (managed='no'). */
+static int prepare_and_release(vfh_ctx *ctx)
+{
+        static const char xml[] =
+            "<domain type='kvm'><name>alpha</name><uuid>" DOMAIN_UUID "</uuid><devices>"
+            "<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0' "
+            "bus='5' slot='1' function='0'/></source></hostdev></devices></domain>";
+        struct vfh_domain *dom = NULL;
+        int r =
+            vfh_domain_parse_flags(ctx, xml, sizeof(xml) - 1, VFH_PARSE_NO_NETWORK_LOOKUP, &dom);
+
+        if (r >= 0)
+                r = txn_apply(ctx, dom, NULL, PLAN_PREPARE);
+        if (r >= 0)
+                r = txn_release_owner(ctx, DOMAIN_UUID);
+        vfh_domain_free(dom);
+        return r;
+}
+
 /* The cycle a domain's prepare and release make for group 14, in one process. */
 static int detach_and_reattach(const char *root)
 {
@@ -87,14 +122,23 @@ static int detach_and_reattach(const char *root)
         struct pci_addr a;
         int r;
 
+        if (cycle == CYCLE_DOMAIN) {
+                r = prepare_and_release(ctx);
+                goto out;
+        }
         pci_addr_parse(br_e1000.name, &a);
         r = group_of_device(ctx, &a, &grp);
         if (r >= 0)
                 r = journal_new(ctx, JOURNAL_OWNER_CLI, "cli", "", &j);
+        if (r >= 0 && cycle == CYCLE_GROUP_BATCH)
+                journal_batch(j);
         if (r >= 0)
                 r = group_detach(ctx, &grp, j, NULL);
         if (r >= 0)
+                r = journal_commit(ctx, j);
+        if (r >= 0)
                 r = group_reattach(ctx, &grp, j);
+out:
         if (r < 0) /* shown with the test's output when a check fails */
                 fprintf(stderr, "  cycle (VFH_FAULT=%s) failed: %s\n", getenv("VFH_FAULT") ?: "",
                         vfh_ctx_last_error(ctx));
@@ -108,9 +152,18 @@ static void recover(const char *root)
 {
         vfh_ctx *ctx = test_ctx_at(root);
         struct journal *j = NULL;
-        int r = journal_load(ctx, "cli", &j);
+        int r = journal_load(ctx, cycle == CYCLE_DOMAIN ? DOMAIN_UUID : "cli", &j);
 
         if (r == -ENOENT) {
+                vfh_ctx_unref(ctx);
+                return;
+        }
+        if (cycle == CYCLE_DOMAIN) {
+                /* recover_owner's replay of a stale domain journal */
+                CHECK_INT(r, 0);
+                CHECK_INT(txn_release(ctx, j), 0);
+                CHECK(!txn_has_journal(ctx, DOMAIN_UUID));
+                journal_free(j);
                 vfh_ctx_unref(ctx);
                 return;
         }
@@ -251,6 +304,27 @@ TEST(every_write_killed_before_then_recovered)
 TEST(every_write_killed_after_then_recovered)
 {
         every_point("kill-after", SIGKILL);
+}
+
+/* The batch writes a step's "done" with the next intent, and a release's drops once at the
+ * end: a crash anywhere must still leave every change recoverable. */
+static void every_point_of(enum cycle which)
+{
+        cycle = which;
+        every_point("fail", 0);
+        every_point("kill", SIGKILL);
+        every_point("kill-after", SIGKILL);
+        cycle = CYCLE_GROUP;
+}
+
+TEST(every_write_of_a_batched_detach_failed_or_killed_then_recovered)
+{
+        every_point_of(CYCLE_GROUP_BATCH);
+}
+
+TEST(every_write_of_a_domain_prepare_and_release_failed_or_killed_then_recovered)
+{
+        every_point_of(CYCLE_DOMAIN);
 }
 
 TEST(chosen_errno_reaches_the_caller)

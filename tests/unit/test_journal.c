@@ -224,6 +224,65 @@ TEST(lock_is_exclusive_and_times_out)
         vfh_ctx_unref(ctx);
 }
 
+/* The state of record i as the file has it, or -1 when the file or the record is missing. */
+static int state_on_disk(vfh_ctx *ctx, size_t i)
+{
+        struct journal *back = NULL;
+        int state = -1;
+
+        if (journal_load(ctx, UUID, &back) == 0 && i < back->n_records)
+                state = (int)back->records[i].state;
+        journal_free(back);
+        return state;
+}
+
+TEST(a_batch_writes_each_intent_at_once_and_done_marks_with_the_next_write)
+{
+        vfh_ctx *ctx = ctx_at(test_tmpdir());
+        struct journal *j = NULL;
+        struct journal_record *rec;
+
+        CHECK_INT(journal_new(ctx, JOURNAL_OWNER_DOMAIN, UUID, "guest", &j), 0);
+        journal_batch(j);
+        rec = journal_append(j, "bind");
+        CHECK_INT(journal_intent(ctx, j, rec), 0);
+        CHECK_INT(state_on_disk(ctx, 0), JOURNAL_INTENT); /* before its change: always */
+        CHECK_INT(journal_done(ctx, j, &j->records[0]), 0);
+        CHECK_INT(state_on_disk(ctx, 0), JOURNAL_INTENT); /* "maybe done" until the next write */
+        rec = journal_append(j, "bind");
+        CHECK_INT(journal_intent(ctx, j, rec), 0);
+        CHECK_INT(state_on_disk(ctx, 0), JOURNAL_DONE);
+        CHECK_INT(state_on_disk(ctx, 1), JOURNAL_INTENT);
+        CHECK_INT(journal_done(ctx, j, &j->records[1]), 0);
+        CHECK_INT(journal_commit(ctx, j), 0);
+        CHECK_INT(state_on_disk(ctx, 1), JOURNAL_DONE);
+        /* Undone records go from memory at once, from the file at the commit. */
+        CHECK_INT(journal_drop_undone(ctx, j, 1), 0);
+        CHECK_INT(state_on_disk(ctx, 1), JOURNAL_DONE);
+        CHECK_INT(journal_drop_undone(ctx, j, 0), 0);
+        CHECK_INT(state_on_disk(ctx, 0), JOURNAL_DONE);
+        CHECK_INT(journal_commit(ctx, j), 0);
+        CHECK_INT(state_on_disk(ctx, 0), -1); /* empty: the file is gone */
+        CHECK_INT(journal_commit(ctx, j), 0); /* nothing left to write */
+        journal_free(j);
+        vfh_ctx_unref(ctx);
+}
+
+TEST(without_a_batch_every_mark_and_drop_is_written_at_once)
+{
+        vfh_ctx *ctx = ctx_at(test_tmpdir());
+        struct journal *j = NULL;
+
+        CHECK_INT(journal_new(ctx, JOURNAL_OWNER_DOMAIN, UUID, "guest", &j), 0);
+        CHECK_INT(journal_intent(ctx, j, journal_append(j, "bind")), 0);
+        CHECK_INT(journal_done(ctx, j, &j->records[0]), 0);
+        CHECK_INT(state_on_disk(ctx, 0), JOURNAL_DONE);
+        CHECK_INT(journal_drop_undone(ctx, j, 0), 0);
+        CHECK_INT(state_on_disk(ctx, 0), -1);
+        journal_free(j);
+        vfh_ctx_unref(ctx);
+}
+
 /* What a holder in another process does once it has the lock (run in the child). */
 enum holder_end {
         HOLDER_UNLOCKS, /* journal_unlock, then stays alive until told to exit */
