@@ -329,6 +329,32 @@ static struct block_links *links_cache(vfh_ctx *ctx)
         return ctx->block_links;
 }
 
+void pci_links_keep_after(vfh_ctx *ctx, const char *dev, unsigned long writes_before)
+{
+        struct block_links *links = ctx->block_links;
+        size_t kept = 0;
+
+        if (!links || links->writes_seen != writes_before ||
+            ctx->counters.device_writes != writes_before + 1)
+                return;
+        for (size_t i = 0; i < links->n; i++) {
+                if (path_below(links->v[i].target, dev))
+                        free(links->v[i].target);
+                else
+                        links->v[kept++] = links->v[i];
+        }
+        links->n = kept;
+        /* A PF's VFs may go with its driver (vfio-pci disables SR-IOV on unbind): its links
+         * are read again when asked for. */
+        for (size_t i = 0; i < links->n_pfs; i++)
+                if (strcmp(links->pfs[i].pf, dev) == 0) {
+                        free(links->pfs[i].v);
+                        links->pfs[i] = links->pfs[--links->n_pfs];
+                        break;
+                }
+        links->writes_seen = ctx->counters.device_writes;
+}
+
 static int block_links_add(struct block_links *links, const char *name, const char *target)
 {
         struct block_link *grown = reallocarray(links->v, links->n + 1, sizeof(*links->v));

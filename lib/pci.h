@@ -69,6 +69,16 @@ int pci_dev_current_driver(vfh_ctx *ctx, const char *name, char *buf, size_t siz
 /* The VFs of a PF, ordered by VF index. *ret is malloc'ed; *n may be 0. */
 int pci_dev_list_vfs(vfh_ctx *ctx, const struct pci_dev *pf, struct pci_addr **ret, size_t *n);
 
+/*
+ * The context caches /sys/block's links and the PFs' virtfn links, and reads them again after
+ * any unbind, probe or sriov_numvfs write. For a write that is known to add no disk and no VF
+ * anywhere (our unbind of dev, or our probe of dev with a VFIO driver as its override), the
+ * caller passes ctx->counters.device_writes from before it: when that write was the only one
+ * since the links were read, they stay, less the disks below dev (its driver took them away)
+ * and dev's own virtfn links.
+ */
+void pci_links_keep_after(vfh_ctx *ctx, const char *dev, unsigned long writes_before);
+
 /* Every PCI device under /sys/bus/pci/devices, sorted by address. */
 int pci_list_all(vfh_ctx *ctx, struct pci_addr **ret, size_t *n);
 

@@ -102,3 +102,65 @@ TEST(another_sysroot_is_another_host)
         CHECK_INT(blocks_of(ctx, ahci.name, &d), 0);
         vfh_ctx_unref(ctx);
 }
+
+/* Reads a load of the NIC takes: its own attributes, plus /sys/block's links when they are not
+ * cached. */
+static unsigned long reads_of_a_load(vfh_ctx *ctx)
+{
+        unsigned long before = ctx->counters.sysfs_reads;
+        static struct pci_dev d;
+
+        CHECK_INT(blocks_of(ctx, nic.name, &d), 0);
+        return ctx->counters.sysfs_reads - before;
+}
+
+TEST(our_unbind_keeps_the_links_less_the_disks_below_the_device)
+{
+        const char *root = rig();
+        vfh_ctx *ctx = test_ctx_at(root);
+        static struct pci_dev d;
+        unsigned long cached, before;
+
+        CHECK_INT(blocks_of(ctx, nvme.name, &d), 1);
+        cached = reads_of_a_load(ctx);
+        test_write_file(root, "sys/bus/pci/drivers/nvme/unbind", "%s", "");
+        before = ctx->counters.device_writes;
+        CHECK_INT(sysfs_write_deadline(ctx, 20000, nvme.name, "/sys/bus/pci/drivers/nvme/unbind"),
+                  0);
+        pci_links_keep_after(ctx, nvme.name, before);
+        /* The kernel would have removed nvme0n1; the model leaves it, so only the cache can
+         * have dropped it. */
+        CHECK_INT(blocks_of(ctx, nvme.name, &d), 0);
+        CHECK_INT(blocks_of(ctx, ahci.name, &d), 2);
+        CHECK_INT(reads_of_a_load(ctx), cached);
+        vfh_ctx_unref(ctx);
+}
+
+TEST(links_are_read_again_when_another_write_came_between)
+{
+        const char *root = rig();
+        vfh_ctx *ctx = test_ctx_at(root);
+        static struct pci_dev d;
+        unsigned long cached, before;
+
+        test_write_file(root, "sys/bus/pci/drivers_probe", "\n");
+        CHECK_INT(blocks_of(ctx, ahci.name, &d), 2);
+        cached = reads_of_a_load(ctx);
+        before = ctx->counters.device_writes;
+        CHECK_INT(sysfs_write_deadline(ctx, 20000, ahci.name, "/sys/bus/pci/drivers_probe"), 0);
+        CHECK_INT(sysfs_write_deadline(ctx, 20000, nvme.name, "/sys/bus/pci/drivers_probe"), 0);
+        remove_disk(root, "sdb");
+        pci_links_keep_after(ctx, ahci.name, before); /* two writes: not vouched for */
+        CHECK_INT(blocks_of(ctx, nvme.name, &d), 1);
+        CHECK_INT(blocks_of(ctx, ahci.name, &d), 1);
+        CHECK_STR(d.blocks[0], "sda");
+        /* Without a cache to keep (a fresh context), nothing happens either. */
+        vfh_ctx_unref(ctx);
+        ctx = test_ctx_at(root);
+        before = ctx->counters.device_writes;
+        CHECK_INT(sysfs_write_deadline(ctx, 20000, ahci.name, "/sys/bus/pci/drivers_probe"), 0);
+        pci_links_keep_after(ctx, ahci.name, before);
+        CHECK_INT(blocks_of(ctx, ahci.name, &d), 1);
+        CHECK(reads_of_a_load(ctx) == cached);
+        vfh_ctx_unref(ctx);
+}

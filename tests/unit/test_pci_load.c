@@ -258,3 +258,30 @@ TEST(a_broken_attribute_is_reported_without_a_modalias)
         CHECK_INT(d.vendor, 0x144d);
         vfh_ctx_unref(ctx);
 }
+
+/* After an unbind that vouches for the rest of the cache, a PF's own virtfn links are still
+ * read again (its VFs may have gone with its driver); another PF's stay. */
+TEST(an_unbind_of_a_pf_drops_only_its_own_virtfn_links)
+{
+        const char *root = fixture();
+        vfh_ctx *ctx = test_ctx_at(root);
+        unsigned long before;
+        struct pci_dev d;
+
+        CHECK_INT(load(ctx, "0000:01:10.1", &d), 0);
+        CHECK_INT(d.vf_index, 1);
+        relink(root, PF_DIR "/virtfn0", "../0000:01:10.1");
+        relink(root, PF_DIR "/virtfn1", "../0000:01:10.0");
+        test_write_file(root, "sys/bus/pci/drivers_probe", "\n");
+        before = ctx->counters.device_writes;
+        CHECK_INT(sysfs_write_deadline(ctx, 20000, nvme.name, "/sys/bus/pci/drivers_probe"), 0);
+        pci_links_keep_after(ctx, nvme.name, before);
+        CHECK_INT(load(ctx, "0000:01:10.1", &d), 0);
+        CHECK_INT(d.vf_index, 1); /* kept: the write was vouched for and was not the PF's */
+        before = ctx->counters.device_writes;
+        CHECK_INT(sysfs_write_deadline(ctx, 20000, pf.name, "/sys/bus/pci/drivers_probe"), 0);
+        pci_links_keep_after(ctx, pf.name, before);
+        CHECK_INT(load(ctx, "0000:01:10.1", &d), 0);
+        CHECK_INT(d.vf_index, 0);
+        vfh_ctx_unref(ctx);
+}
