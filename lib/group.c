@@ -442,17 +442,36 @@ static int write_step(vfh_ctx *ctx, const char *dev, const char *step, const cha
         return 0;
 }
 
+/* An unbind only takes away: the disks below the device go with its driver, and nothing
+ * appears anywhere, so the device model's cached links stay (lib/pci.h). */
 static int unbind(vfh_ctx *ctx, const char *dev, const char *driver)
 {
+        unsigned long before = ctx->counters.device_writes;
         char path[PATH_MAX];
+        int r;
 
         snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind", driver);
-        return write_step(ctx, dev, "unbind from", driver, dev, path);
+        r = write_step(ctx, dev, "unbind from", driver, dev, path);
+        if (r >= 0)
+                pci_links_keep_after(ctx, dev, before);
+        return r;
 }
 
 static int probe(vfh_ctx *ctx, const char *dev)
 {
         return write_step(ctx, dev, "drivers_probe", NULL, dev, "/sys/bus/pci/drivers_probe");
+}
+
+/* With a VFIO driver as the override, the probe can bind nothing else: no disk or VF appears.
+ * (A probe back to a host driver can create both: its callers let the links be read again.) */
+static int probe_vfio(vfh_ctx *ctx, const char *dev)
+{
+        unsigned long before = ctx->counters.device_writes;
+        int r = probe(ctx, dev);
+
+        if (r >= 0)
+                pci_links_keep_after(ctx, dev, before);
+        return r;
 }
 
 static int set_override(vfh_ctx *ctx, const char *dev, const char *driver)
@@ -515,7 +534,7 @@ static int bind_device(vfh_ctx *ctx, struct journal *j, const struct pci_dev *de
         if (r >= 0 && dev->driver[0])
                 r = unbind(ctx, dev->name, dev->driver);
         if (r >= 0)
-                r = probe(ctx, dev->name);
+                r = probe_vfio(ctx, dev->name);
         if (r >= 0)
                 r = expect_driver(ctx, dev->name, driver, "bind");
         if (r >= 0)

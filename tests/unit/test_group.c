@@ -446,3 +446,30 @@ TEST(group_detached_by_hand_says_how_to_release_it)
         journal_free(j);
         vfh_ctx_unref(ctx);
 }
+
+/* Our unbind and our probe to vfio-pci add no disk anywhere: the next group's load keeps the
+ * /sys/block links it had. A reattach probes the host driver back, which may bring disks
+ * (and VFs): then they are read again. */
+TEST(a_detach_keeps_the_disk_links_and_a_reattach_reads_them_again)
+{
+        const char *root = rig();
+        vfh_ctx *ctx = test_ctx_at(root);
+        struct journal *j = cli_journal(ctx);
+        static struct pci_group grp, sata_grp;
+        char path[PATH_MAX];
+
+        CHECK_INT(load(ctx, e1000e.name, &grp), 0);
+        CHECK_INT(group_detach(ctx, &grp, j, NULL), 0);
+        CHECK_STR(kmodel_driver(root, e1000e.name), "vfio-pci");
+        /* Gone behind our back: only a read of /sys/block would notice. */
+        snprintf(path, sizeof(path), "%s/sys/block/sda", root);
+        CHECK_INT(unlink(path), 0);
+        CHECK_INT(load(ctx, sata.name, &sata_grp), 0);
+        CHECK_INT(sata_grp.members[0].n_blocks, 1);
+        CHECK_INT(group_reattach(ctx, &grp, j), 0);
+        CHECK_STR(kmodel_driver(root, e1000e.name), "e1000e");
+        CHECK_INT(load(ctx, sata.name, &sata_grp), 0);
+        CHECK_INT(sata_grp.members[0].n_blocks, 0);
+        journal_free(j);
+        vfh_ctx_unref(ctx);
+}
