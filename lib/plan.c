@@ -255,7 +255,8 @@ static int plan_members(struct planner *p, struct plan_device *d, const struct p
         return 0;
 }
 
-static int plan_group(struct planner *p, struct plan_device *d)
+/* dev: the device itself, just read; its group is read once, here, and kept for the apply. */
+static int plan_group(struct planner *p, struct plan_device *d, const struct pci_dev *dev)
 {
         _cleanup_free_ struct pci_group *grp = malloc(sizeof(*grp));
         struct group_opts opts = {
@@ -268,12 +269,12 @@ static int plan_group(struct planner *p, struct plan_device *d)
 
         if (!grp)
                 return -ENOMEM;
-        r = group_of_device(p->ctx, &d->addr, grp);
-        if (r == -ENODEV)
+        if (dev->iommu_group < 0)
                 return refuse(p, d->name,
                               "%s: detach: the device has no IOMMU group; enable the IOMMU "
                               "(intel_iommu=on or amd_iommu=on) and reboot",
                               d->name);
+        r = group_load(p->ctx, dev->iommu_group, grp);
         if (r < 0)
                 return refuse_with_error(p, d->name);
         d->group = grp->number;
@@ -283,7 +284,10 @@ static int plan_group(struct planner *p, struct plan_device *d)
         r = group_check(p->ctx, grp, &opts, NULL);
         if (r == -ENOMEM)
                 return r;
-        return r < 0 ? refuse_with_error(p, d->name) : 0;
+        if (r < 0)
+                return refuse_with_error(p, d->name);
+        d->grp = TAKE_PTR(grp);
+        return 0;
 }
 
 static int plan_pci(struct planner *p, enum plan_source source, const struct pci_addr *addr,
@@ -308,7 +312,7 @@ static int plan_pci(struct planner *p, enum plan_source source, const struct pci
                               "%s: the domain XML (line %u) names a PCI device the host does "
                               "not have; fix the address",
                               d->name, line);
-        r = plan_group(p, d);
+        r = plan_group(p, d, &dev);
         if (r < 0)
                 return r;
         if (dev.is_vf)
@@ -483,8 +487,10 @@ void plan_free(struct plan *plan)
 {
         if (!plan)
                 return;
-        for (size_t i = 0; i < plan->n_devices; i++)
+        for (size_t i = 0; i < plan->n_devices; i++) {
                 free(plan->devices[i].members);
+                free(plan->devices[i].grp);
+        }
         free(plan->devices);
         free(plan->mdevs);
         free(plan->pending);

@@ -49,6 +49,7 @@ struct plan_device {
         int group;                   /* IOMMU group number, -1 when unknown */
         struct plan_member *members; /* the group, sorted by address */
         size_t n_members;
+        struct pci_group *grp; /* the group as read and checked for the plan, or NULL */
         bool is_vf;
         struct vf_ref vf;             /* when is_vf */
         struct vf_settings vf_now;    /* what the kernel reports (mask = reported) */

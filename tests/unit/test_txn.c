@@ -165,6 +165,42 @@ TEST(managed_no_moves_the_whole_group_and_release_restores_it)
         vfh_ctx_unref(ctx);
 }
 
+/* The apply reuses the group the plan read, except where an earlier device of the same plan
+ * detached that group already: the second endpoint must see the first one's work. */
+TEST(two_devices_of_one_group_and_a_third_are_each_bound_once)
+{
+        const char *root = rig();
+        vfh_ctx *ctx = test_ctx_at(root);
+        struct vfh_domain *dom =
+            domain(ctx, "alpha", UUID_A,
+                   HOSTDEV("no", "5", "1") HOSTDEV("no", "3", "0") HOSTDEV("no", "5", "2"), NULL);
+        struct journal *j = NULL;
+        size_t lines = 0;
+        char *log;
+
+        CHECK_INT(txn_apply(ctx, dom, NULL, PLAN_PREPARE), 0);
+        CHECK_STR(kmodel_driver(root, br_e1000.name), "vfio-pci");
+        CHECK_STR(kmodel_driver(root, br_virtio.name), "vfio-pci");
+        CHECK_STR(kmodel_driver(root, e1000e.name), "vfio-pci");
+        CHECK_INT(journal_load(ctx, UUID_A, &j), 0);
+        CHECK_INT(j ? j->n_records : 0, 3); /* one bind each, none twice */
+        journal_free(j);
+        /* 3 endpoints: override, unbind, probe each; nothing written twice. */
+        log = kmodel_log(root);
+        for (const char *p = log; p && *p; p++)
+                lines += *p == '\n';
+        free(log);
+        CHECK_INT(lines, 9);
+        CHECK_INT(txn_check(ctx, UUID_A), 0);
+        CHECK_INT(txn_release_owner(ctx, UUID_A), 0);
+        CHECK_STR(kmodel_driver(root, br_e1000.name), "e1000");
+        CHECK_STR(kmodel_driver(root, br_virtio.name), "virtio-pci");
+        CHECK_STR(kmodel_driver(root, e1000e.name), "e1000e");
+        CHECK(!has_journal(ctx, UUID_A));
+        vfh_domain_free(dom);
+        vfh_ctx_unref(ctx);
+}
+
 TEST(managed_yes_primary_is_left_to_libvirt_and_its_companion_is_ours)
 {
         const char *root = rig();
