@@ -202,32 +202,32 @@ static int parse_interface(struct xml_doc *d, const xmlNode *node, struct vfh_do
 
 static int parse_devices(struct xml_doc *d, xmlNode *root, struct vfh_domain *dom)
 {
-        _cleanup_(xmlXPathFreeObjectp) xmlXPathObject *hostdevs = NULL;
-        _cleanup_(xmlXPathFreeObjectp) xmlXPathObject *interfaces = NULL;
+        _cleanup_(xml_nodes_freep) struct xml_nodes *hostdevs = NULL;
+        _cleanup_(xml_nodes_freep) struct xml_nodes *interfaces = NULL;
         int r;
 
-        r = xml_find(d, root, "./devices/hostdev", &hostdevs);
+        r = xml_children(d, root, "devices", "hostdev", NULL, &hostdevs);
         if (r >= 0)
-                r = xml_find(d, root, "./devices/interface", &interfaces);
+                r = xml_children(d, root, "devices", "interface", NULL, &interfaces);
         if (r < 0)
                 return r;
-        if (xml_count(hostdevs) > VFH_XML_MAX_ITEMS)
-                return xml_fail(d, xml_item(hostdevs, VFH_XML_MAX_ITEMS), NULL, E2BIG,
+        if (hostdevs->n > VFH_XML_MAX_ITEMS)
+                return xml_fail(d, hostdevs->items[VFH_XML_MAX_ITEMS], NULL, E2BIG,
                                 "more than %d <hostdev> elements", VFH_XML_MAX_ITEMS);
-        if (xml_count(interfaces) > VFH_XML_MAX_ITEMS)
-                return xml_fail(d, xml_item(interfaces, VFH_XML_MAX_ITEMS), NULL, E2BIG,
+        if (interfaces->n > VFH_XML_MAX_ITEMS)
+                return xml_fail(d, interfaces->items[VFH_XML_MAX_ITEMS], NULL, E2BIG,
                                 "more than %d <interface> elements", VFH_XML_MAX_ITEMS);
-        dom->hostdevs = calloc((size_t)xml_count(hostdevs) + 1, sizeof(*dom->hostdevs));
-        dom->interfaces = calloc((size_t)xml_count(interfaces) + 1, sizeof(*dom->interfaces));
+        dom->hostdevs = calloc((size_t)hostdevs->n + 1, sizeof(*dom->hostdevs));
+        dom->interfaces = calloc((size_t)interfaces->n + 1, sizeof(*dom->interfaces));
         if (!dom->hostdevs || !dom->interfaces)
                 return -ENOMEM;
-        for (int k = 0; k < xml_count(hostdevs); k++) {
-                r = parse_hostdev(d, xml_item(hostdevs, k), &dom->hostdevs[dom->n_hostdevs++]);
+        for (int k = 0; k < hostdevs->n; k++) {
+                r = parse_hostdev(d, hostdevs->items[k], &dom->hostdevs[dom->n_hostdevs++]);
                 if (r < 0)
                         return r;
         }
-        for (int k = 0; k < xml_count(interfaces); k++) {
-                r = parse_interface(d, xml_item(interfaces, k), dom,
+        for (int k = 0; k < interfaces->n; k++) {
+                r = parse_interface(d, interfaces->items[k], dom,
                                     &dom->interfaces[dom->n_interfaces++]);
                 if (r < 0)
                         return r;

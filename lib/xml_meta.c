@@ -247,14 +247,14 @@ static int meta_domain_child(struct xml_doc *d, const xmlNode *node, struct vfh_
 
 int xml_domain_metadata(struct xml_doc *d, xmlNode *root, struct vfh_domain *dom)
 {
-        _cleanup_(xmlXPathFreeObjectp) xmlXPathObject *found = NULL;
+        _cleanup_(xml_nodes_freep) struct xml_nodes *found = NULL;
         int r;
 
-        r = xml_find(d, root, "./metadata/*[namespace-uri()='" VFH_METADATA_NS "']", &found);
+        r = xml_children(d, root, "metadata", NULL, VFH_METADATA_NS, &found);
         if (r < 0)
                 return r;
-        for (int i = 0; i < xml_count(found); i++) {
-                xmlNode *top = xml_item(found, i);
+        for (int i = 0; i < found->n; i++) {
+                xmlNode *top = found->items[i];
 
                 if (!is_ours(top, "vfiohook"))
                         return xml_fail(d, top, NULL, EINVAL,
@@ -292,14 +292,14 @@ static int meta_pool(struct xml_doc *d, const xmlNode *node, struct vfh_meta_poo
 
 int xml_network_metadata(struct xml_doc *d, xmlNode *net, struct vfh_network *n)
 {
-        _cleanup_(xmlXPathFreeObjectp) xmlXPathObject *found = NULL;
+        _cleanup_(xml_nodes_freep) struct xml_nodes *found = NULL;
         int r;
 
-        r = xml_find(d, net, "./metadata/*[namespace-uri()='" VFH_METADATA_NS "']", &found);
+        r = xml_children(d, net, "metadata", NULL, VFH_METADATA_NS, &found);
         if (r < 0)
                 return r;
-        for (int i = 0; i < xml_count(found); i++) {
-                xmlNode *top = xml_item(found, i);
+        for (int i = 0; i < found->n; i++) {
+                xmlNode *top = found->items[i];
 
                 if (!is_ours(top, "pool"))
                         return xml_fail(d, top, NULL, EINVAL,

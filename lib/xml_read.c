@@ -14,7 +14,6 @@
 
 #include <libxml/parser.h>
 #include <libxml/SAX2.h>
-#include <libxml/xpathInternals.h>
 #include <libxml/xmlerror.h>
 
 #include "xml_util.h"
@@ -292,9 +291,6 @@ int xml_doc_read(vfh_ctx *ctx, const char *label, const char *xml, size_t len, s
         r = parse_hardened(ctx, label, xml, len, &d->doc);
         if (r < 0)
                 return r;
-        d->xpath = xmlXPathNewContext(d->doc);
-        if (!d->xpath || xmlXPathRegisterNs(d->xpath, BAD_CAST "vfh", BAD_CAST VFH_METADATA_NS))
-                return -ENOMEM;
         *ret = TAKE_PTR(d);
         return 0;
 }

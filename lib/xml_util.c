@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <libxml/xpathInternals.h>
+
 #include "xml_util.h"
 
 unsigned int xml_line(const xmlNode *node)
@@ -129,8 +131,16 @@ const char *xml_attr(const xmlNode *node, const char *name)
 
 int xml_find(struct xml_doc *d, xmlNode *node, const char *expr, xmlXPathObject **ret)
 {
-        xmlXPathObject *o = xmlXPathNodeEval(node, BAD_CAST expr, d->xpath);
+        xmlXPathObject *o;
 
+        if (!d->xpath) {
+                d->xpath = xmlXPathNewContext(d->doc);
+                if (!d->xpath ||
+                    xmlXPathRegisterNs(d->xpath, BAD_CAST "vfh", BAD_CAST VFH_METADATA_NS))
+                        return vfh_errorf(d->ctx, ENOMEM, "%s: XPath %s: out of memory", d->label,
+                                          expr);
+        }
+        o = xmlXPathNodeEval(node, BAD_CAST expr, d->xpath);
         if (!o)
                 return vfh_errorf(d->ctx, ENOMEM, "%s: XPath %s failed", d->label, expr);
         if (o->type != XPATH_NODESET) {
@@ -138,6 +148,54 @@ int xml_find(struct xml_doc *d, xmlNode *node, const char *expr, xmlXPathObject 
                 return vfh_errorf(d->ctx, EINVAL, "%s: XPath %s is not a node set", d->label, expr);
         }
         *ret = o;
+        return 0;
+}
+
+void xml_nodes_free(struct xml_nodes *s)
+{
+        if (!s)
+                return;
+        free(s->items);
+        free(s);
+}
+
+static bool matches(const xmlNode *n, const char *name, const char *ns)
+{
+        if (n->type != XML_ELEMENT_NODE)
+                return false;
+        if (name)
+                return xml_is(n, name);
+        return n->ns && n->ns->href && strcmp((const char *)n->ns->href, ns) == 0;
+}
+
+int xml_children(struct xml_doc *d, const xmlNode *node, const char *outer, const char *name,
+                 const char *ns, struct xml_nodes **ret)
+{
+        _cleanup_(xml_nodes_freep) struct xml_nodes *s = calloc(1, sizeof(*s));
+        int size = 0;
+
+        if (!s)
+                return vfh_errorf(d->ctx, ENOMEM, "%s: out of memory", d->label);
+        for (const xmlNode *o = node->children; o; o = o->next) {
+                if (!xml_is(o, outer))
+                        continue;
+                for (xmlNode *n = o->children; n; n = n->next) {
+                        if (!matches(n, name, ns))
+                                continue;
+                        if (s->n == size) {
+                                xmlNode **grown;
+
+                                size = size ? 2 * size : 8;
+                                grown = reallocarray(s->items, (size_t)size, sizeof(*grown));
+                                if (!grown)
+                                        return vfh_errorf(d->ctx, ENOMEM, "%s: out of memory",
+                                                          d->label);
+                                s->items = grown;
+                        }
+                        s->items[s->n++] = n;
+                }
+        }
+        *ret = TAKE_PTR(s);
         return 0;
 }
 

@@ -16,7 +16,7 @@
 struct xml_doc {
         vfh_ctx *ctx;
         xmlDoc *doc;
-        xmlXPathContext *xpath;    /* "vfh" is bound to urn:x-vfiohook:1 */
+        xmlXPathContext *xpath;    /* made by the first xml_find; "vfh" is urn:x-vfiohook:1 */
         char label[PATH_MAX + 64]; /* "domain XML", "network 'pool0' (/run/…/pool0.xml)" */
         unsigned int flags;        /* enum vfh_parse_flags */
 };
@@ -51,6 +51,24 @@ static inline xmlNode *xml_item(const xmlXPathObject *o, int i)
 {
         return o->nodesetval->nodeTab[i];
 }
+
+/* Elements found by xml_children, in document order. */
+struct xml_nodes {
+        xmlNode **items;
+        int n;
+};
+void xml_nodes_free(struct xml_nodes *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct xml_nodes *, xml_nodes_free)
+
+/*
+ * The element children of node's <outer> children (no namespace), in document order: those
+ * named name in no namespace (XPath "./outer/name"), or, with name NULL, every one in
+ * namespace ns (XPath "./outer/" then "*[namespace-uri()=ns]"). A walk of two levels: the hook's
+ * lookups are all of this shape, and an XPath context for them was a sixth of a hook call's
+ * parse (docs/PERFORMANCE.md).
+ */
+int xml_children(struct xml_doc *d, const xmlNode *node, const char *outer, const char *name,
+                 const char *ns, struct xml_nodes **ret);
 
 /* Copies of values; *ret stays NULL when absent. */
 int xml_attr_dup(const xmlNode *node, const char *name, char **ret);
