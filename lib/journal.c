@@ -654,18 +654,27 @@ int journal_parse_buffer(const char *buf, size_t len, struct journal **ret, char
 
 /* ---- files ---- */
 
-/* Opens the run dir (creating it) and checks that nobody else could have planted it. */
-static int open_run_dir(vfh_ctx *ctx)
+/*
+ * Opens the run dir and checks that nobody else could have planted it. A missing one is
+ * created (0700) when create is set, else -ENOENT without a message. Opened first and made
+ * only when missing: a hook call opens it a few dozen times and it is there all but once.
+ */
+static int open_run_dir_how(vfh_ctx *ctx, bool create)
 {
         _cleanup_close_ int fd = -1;
         struct stat st;
         int r;
 
-        r = sysfs_mkdir(ctx, 0700, "%s", ctx->run_dir);
-        if (r < 0)
-                return vfh_errorf(ctx, r, "run directory %s: cannot create it: %s", ctx->run_dir,
-                                  strerror(-r));
         fd = sysfs_open(ctx, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "%s", ctx->run_dir);
+        if (fd == -ENOENT && !create)
+                return -ENOENT;
+        if (fd == -ENOENT) {
+                r = sysfs_mkdir(ctx, 0700, "%s", ctx->run_dir);
+                if (r < 0)
+                        return vfh_errorf(ctx, r, "run directory %s: cannot create it: %s",
+                                          ctx->run_dir, strerror(-r));
+                fd = sysfs_open(ctx, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "%s", ctx->run_dir);
+        }
         if (fd == -ELOOP || fd == -ENOTDIR)
                 return vfh_errorf(ctx, EPERM,
                                   "run directory %s: is a symlink or not a directory; refusing "
@@ -684,6 +693,11 @@ static int open_run_dir(vfh_ctx *ctx)
                                   ctx->run_dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777),
                                   (unsigned)geteuid());
         return TAKE_FD(fd);
+}
+
+static int open_run_dir(vfh_ctx *ctx)
+{
+        return open_run_dir_how(ctx, true);
 }
 
 static void journal_file_name(const char *id, char *buf, size_t size)
@@ -907,11 +921,11 @@ int journal_list_ids(vfh_ctx *ctx, char ***ret)
 
         /* Listing is a read (doctor, list, check): a missing run dir holds no journal, and
          * stays missing. */
-        if (ids && !sysfs_exists(ctx, "%s", ctx->run_dir)) {
+        dirfd = open_run_dir_how(ctx, false);
+        if (dirfd == -ENOENT && ids) {
                 *ret = ids;
                 return 0;
         }
-        dirfd = open_run_dir(ctx);
 
         if (dirfd < 0 || !ids) {
                 free(ids);
