@@ -255,6 +255,25 @@ static int plan_members(struct planner *p, struct plan_device *d, const struct p
         return 0;
 }
 
+/* Planning changes nothing: a group an earlier device of the plan read (a GPU and its audio
+ * function) is copied, not read again. */
+static int planned_group(struct planner *p, int number, struct pci_group *grp)
+{
+        /* The device being planned is the last one, without a group yet. */
+        for (size_t i = 0; i + 1 < p->plan->n_devices; i++) {
+                const struct pci_group *seen = p->plan->devices[i].grp;
+
+                if (seen && seen->number == number) {
+                        grp->number = seen->number;
+                        grp->n_members = seen->n_members;
+                        memcpy(grp->members, seen->members,
+                               seen->n_members * sizeof(seen->members[0]));
+                        return 0;
+                }
+        }
+        return group_load(p->ctx, number, grp);
+}
+
 /* dev: the device itself, just read; its group is read once, here, and kept for the apply. */
 static int plan_group(struct planner *p, struct plan_device *d, const struct pci_dev *dev)
 {
@@ -274,7 +293,7 @@ static int plan_group(struct planner *p, struct plan_device *d, const struct pci
                               "%s: detach: the device has no IOMMU group; enable the IOMMU "
                               "(intel_iommu=on or amd_iommu=on) and reboot",
                               d->name);
-        r = group_load(p->ctx, dev->iommu_group, grp);
+        r = planned_group(p, dev->iommu_group, grp);
         if (r < 0)
                 return refuse_with_error(p, d->name);
         d->group = grp->number;

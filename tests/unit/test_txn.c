@@ -175,9 +175,28 @@ TEST(two_devices_of_one_group_and_a_third_are_each_bound_once)
             domain(ctx, "alpha", UUID_A,
                    HOSTDEV("no", "5", "1") HOSTDEV("no", "3", "0") HOSTDEV("no", "5", "2"), NULL);
         struct journal *j = NULL;
+        struct plan *plan = NULL;
         size_t lines = 0;
         char *log;
 
+        /* The second device of group 14 is planned from the group the first one read. */
+        CHECK_INT(plan_build(ctx, dom, NULL, PLAN_PREPARE, &plan), 0);
+        CHECK_INT(plan ? plan->n_devices : 0, 3);
+        if (plan && plan->n_devices == 3) {
+                const struct plan_device *a = &plan->devices[0], *b = &plan->devices[2];
+
+                CHECK_INT(a->group, 14);
+                CHECK_INT(b->group, 14);
+                CHECK_INT(b->n_members, 3);
+                CHECK(a->grp && b->grp && a->grp != b->grp);
+                for (size_t i = 0; i < 3 && i < b->n_members; i++) {
+                        CHECK_STR(b->members[i].name, a->members[i].name);
+                        CHECK_INT(b->members[i].bind, a->members[i].bind);
+                }
+                CHECK(b->grp && b->grp->n_members == 3 &&
+                      !strcmp(b->grp->members[2].driver, "virtio-pci"));
+        }
+        plan_free(plan);
         CHECK_INT(txn_apply(ctx, dom, NULL, PLAN_PREPARE), 0);
         CHECK_STR(kmodel_driver(root, br_e1000.name), "vfio-pci");
         CHECK_STR(kmodel_driver(root, br_virtio.name), "vfio-pci");
