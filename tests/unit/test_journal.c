@@ -224,6 +224,41 @@ TEST(lock_is_exclusive_and_times_out)
         vfh_ctx_unref(ctx);
 }
 
+TEST(a_journal_file_over_the_limit_is_refused_and_a_long_one_is_read_whole)
+{
+        const char *root = test_tmpdir();
+        vfh_ctx *ctx = ctx_at(root);
+        struct journal *j = NULL, *back = NULL;
+        char path[PATH_MAX], value[512];
+        FILE *f;
+
+        /* Longer than a page: the read buffer is sized by the file, not by the limit. */
+        CHECK_INT(journal_new(ctx, JOURNAL_OWNER_DOMAIN, UUID, "guest", &j), 0);
+        memset(value, 'v', sizeof(value) - 1);
+        value[sizeof(value) - 1] = '\0';
+        for (int i = 0; i < 40; i++)
+                journal_record_set(journal_append(j, "bind"), "note", value);
+        CHECK_INT(journal_save(ctx, j), 0);
+        CHECK_INT(journal_load(ctx, UUID, &back), 0);
+        CHECK_INT(back ? back->n_records : 0, 40);
+        journal_free(back);
+        journal_free(j);
+
+        snprintf(path, sizeof(path), "%s/run/vfiohook/%s.journal", root, UUID);
+        f = fopen(path, "w");
+        CHECK(f != NULL);
+        if (f) {
+                for (size_t n = 0; n <= JOURNAL_MAX_BYTES; n += sizeof(value) - 1)
+                        fputs(value, f);
+                fclose(f);
+        }
+        back = NULL;
+        CHECK_INT(journal_load(ctx, UUID, &back), -EFBIG);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "cannot read it");
+        CHECK(back == NULL);
+        vfh_ctx_unref(ctx);
+}
+
 /* The state of record i as the file has it, or -1 when the file or the record is missing. */
 static int state_on_disk(vfh_ctx *ctx, size_t i)
 {
