@@ -12,7 +12,6 @@
  * sysfs files we have checked first: then its fatal paths are not reached.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +41,6 @@ struct pci_lib {
         /* A listing names every device, and most share IDs. libpci asks udev's hwdb again for
          * every ID pci.ids lacks (without hwdb.bin, five failed opens each time). */
         struct name_entry *names[NAME_BUCKETS];
-        pthread_t loader; /* loading pci.ids, see pci_lib_load_names_async */
-        bool loading;
 };
 
 /* libpci's callbacks carry no user data: the session in use is remembered per thread. */
@@ -106,33 +103,10 @@ int pci_lib_open(vfh_ctx *ctx, struct pci_lib **ret)
         return 0;
 }
 
-/* libpci's first name lookup parses all of pci.ids (about 8 ms). Nothing else in libpci is
- * touched meanwhile: every other use of lib->pacc waits for the loader first. */
-static void *load_names(void *data)
-{
-        pci_load_name_list(data); /* without current_ctx: libpci's complaints are dropped */
-        return NULL;
-}
-
-void pci_lib_load_names_async(struct pci_lib *lib)
-{
-        if (lib && !lib->loading && !lib->pacc->id_hash)
-                lib->loading = pthread_create(&lib->loader, NULL, load_names, lib->pacc) == 0;
-}
-
-static void names_loaded(struct pci_lib *lib)
-{
-        if (lib->loading) {
-                pthread_join(lib->loader, NULL);
-                lib->loading = false;
-        }
-}
-
 void pci_lib_close(struct pci_lib *lib)
 {
         if (!lib)
                 return;
-        names_loaded(lib);
         current_ctx = lib->ctx;
         pci_cleanup(lib->pacc);
         for (size_t i = 0; i < NAME_BUCKETS; i++)
@@ -161,7 +135,6 @@ char *pci_lib_class_name(struct pci_lib *lib, uint32_t class, char *buf, size_t 
         if (lib) {
                 char *name;
 
-                names_loaded(lib);
                 current_ctx = lib->ctx;
                 name = pci_lookup_name(lib->pacc, buf, (int)size,
                                        PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS, base_sub);
@@ -205,7 +178,6 @@ static void names_of(struct pci_lib *lib, uint16_t vendor, uint16_t device, uint
             &lib->names[(vendor ^ device * 7u ^ class * 13u) % NAME_BUCKETS];
         struct name_entry *e;
 
-        names_loaded(lib);
         current_ctx = lib->ctx;
         for (e = *bucket; e; e = e->next)
                 if (e->vendor == vendor && e->device == device && e->class == class) {
@@ -254,10 +226,9 @@ static bool has_flr(struct pci_dev *d)
 static int info_of(struct pci_lib *lib, const struct pci_addr *addr, const struct pci_lib_ids *ids,
                    struct pci_info *ret)
 {
-        struct pci_dev *d;
+        struct pci_dev *d =
+            pci_get_dev(lib->pacc, addr->domain, addr->bus, addr->slot, addr->function);
 
-        names_loaded(lib);
-        d = pci_get_dev(lib->pacc, addr->domain, addr->bus, addr->slot, addr->function);
         if (!d)
                 return -ENOMEM;
         if (ids) {

@@ -38,10 +38,6 @@ struct pci_lib_ids {
 /* The names of these IDs, as pci_lib_info gives them, without reading any device file; each ID
  * is looked up once per session. */
 void pci_lib_names(struct pci_lib *lib, const struct pci_lib_ids *ids, struct pci_info *ret);
-/* Starts loading pci.ids in a thread, for a caller about to do other work before it asks for
- * many names (list); every other call on lib waits for it. Without a thread, the first lookup
- * loads it as before. */
-void pci_lib_load_names_async(struct pci_lib *lib);
 /* pci_lib_info for a device whose IDs sysfs gave: libpci reads only its config space. -ENODEV
  * when the config file is missing (ret is then empty, as from pci_lib_info). */
 int pci_lib_info_ids(struct pci_lib *lib, const struct pci_addr *addr,

@@ -380,8 +380,6 @@ int cmd_list(struct cli *cli, int argc, char **argv)
                 return cli_fail_lib(cli, r);
         pci_lib_open(cli->ctx, &lib);
         s.lib = lib;
-        /* Every line names its device: parse pci.ids on the other core while /proc is read. */
-        pci_lib_load_names_async(lib);
         /* Unreadable /proc entries only mean fewer holders shown, as before. */
         group_vfio_holders_all(cli->ctx, &s.holders, &s.n_holders);
         r = read_vfio_nodes(&s);
