@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The qemu hook, installed as /etc/libvirt/hooks/qemu.d/vfiohook. libvirt runs it as
- * `vfiohook NAME OP SUBOP EXTRA` with the domain XML on stdin (DESIGN.md §1). It stays thin:
+ * The qemu hook's worker, installed as /usr/libexec/vfiohook/qemu-hook. libvirt runs the front
+ * /etc/libvirt/hooks/qemu.d/vfiohook (hooks/front/qemu.c) as `vfiohook NAME OP SUBOP EXTRA`
+ * with the domain XML on stdin (DESIGN.md §1); the front answers started and stopped and execs
+ * this with the same argv and stdin for everything else. It handles every operation itself
+ * too, so it can be run directly. It stays thin:
  * argv + stdin → one library call → exit status + at most one line on stderr.
  *
  *   prepare/begin, start/begin  txn_apply; a failure is rolled back, one stderr line, exit 1
