@@ -83,25 +83,26 @@ struct sysfs_dir {
         int fd;              /* -1 when not open */
         bool listable;       /* fd reads the entries (O_RDONLY), not only a place (O_PATH) */
         bool listed;         /* fd's offset has moved */
+        int held_to;         /* fds fd+1 to held_to were read below it and close with it */
         char path[PATH_MAX]; /* the host path it was opened by */
 };
 int sysfs_dir_open(vfh_ctx *ctx, struct sysfs_dir *ret, const char *fmt, ...) _printf_(3, 4);
 void sysfs_dir_close(struct sysfs_dir *dir);
 #define _cleanup_sysfs_dir_ _cleanup_(sysfs_dir_close)
+/* Takes over fd, opened below dir, and closes it (now, or with dir: see sysfs.c). */
+void sysfs_dir_adopt(struct sysfs_dir *dir, int fd);
 /* Calls fn for each entry of the directory itself but "." and "..", with its d_type, until fn
  * returns non-zero; a negative return is passed on. Counted as one read, as sysfs_opendir. */
 typedef int (*sysfs_dir_fn)(const char *name, unsigned char type, void *data);
 int sysfs_dir_each(vfh_ctx *ctx, struct sysfs_dir *dir, sysfs_dir_fn fn, void *data);
 /* As sysfs_read, sysfs_read_ulong, sysfs_open and sysfs_opendir of dir's path + "/" + name. */
-int sysfs_read_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, char *buf,
-                  size_t size);
-int sysfs_read_ulong_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name,
-                        unsigned long *ret);
+int sysfs_read_at(vfh_ctx *ctx, struct sysfs_dir *dir, const char *name, char *buf, size_t size);
+int sysfs_read_ulong_at(vfh_ctx *ctx, struct sysfs_dir *dir, const char *name, unsigned long *ret);
 int sysfs_open_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, int flags);
 int sysfs_opendir_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, DIR **ret);
 /* sysfs_dir_each of the directory name below dir, counted as one read: a DIR's fstat and fcntl
  * calls are not made. */
-int sysfs_dir_each_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, sysfs_dir_fn fn,
+int sysfs_dir_each_at(vfh_ctx *ctx, struct sysfs_dir *dir, const char *name, sysfs_dir_fn fn,
                       void *data);
 /* As sysfs_readlink and sysfs_link_name; name is one component (-EINVAL otherwise). */
 int sysfs_readlink_at(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *name, char *buf,

@@ -91,7 +91,7 @@ static void list_entries(vfh_ctx *ctx, struct sysfs_dir *dir, struct dev_entries
                 *e = (struct dev_entries){.present = HAS_ALL, .virtio_overflow = true};
 }
 
-static int read_hex16(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *attr, uint16_t *ret)
+static int read_hex16(vfh_ctx *ctx, struct sysfs_dir *dir, const char *attr, uint16_t *ret)
 {
         unsigned long v;
         int r = sysfs_read_ulong_at(ctx, dir, attr, &v);
@@ -105,21 +105,21 @@ static int read_hex16(vfh_ctx *ctx, const struct sysfs_dir *dir, const char *att
 }
 
 /* The header type is config byte 0x0e; bit 7 only says "multifunction". */
-static void read_config_header(vfh_ctx *ctx, const struct sysfs_dir *dir,
-                               const struct dev_entries *e, struct pci_dev *dev)
+static void read_config_header(vfh_ctx *ctx, struct sysfs_dir *dir, const struct dev_entries *e,
+                               struct pci_dev *dev)
 {
-        _cleanup_close_ int fd =
-            e->present & HAS_CONFIG ? sysfs_open_at(ctx, dir, "config", O_RDONLY) : -ENOENT;
+        int fd = e->present & HAS_CONFIG ? sysfs_open_at(ctx, dir, "config", O_RDONLY) : -ENOENT;
         uint8_t byte = 0;
 
         dev->has_config = fd >= 0 || (fd != -ENOENT && sysfs_exists(ctx, DEV "/config", dev->name));
         if (fd >= 0 && pread(fd, &byte, 1, 0x0e) == 1)
                 dev->header_type = byte & 0x7f;
+        sysfs_dir_adopt(dir, fd);
 }
 
 /* An absent attribute reads as "": many only exist with the right driver or kernel. */
-static void read_optional(vfh_ctx *ctx, const struct sysfs_dir *dir, bool present, char *buf,
-                          size_t size, const char *attr)
+static void read_optional(vfh_ctx *ctx, struct sysfs_dir *dir, bool present, char *buf, size_t size,
+                          const char *attr)
 {
         if (!present || sysfs_read_at(ctx, dir, attr, buf, size) < 0)
                 buf[0] = '\0';
@@ -140,15 +140,15 @@ int pci_dev_current_driver(vfh_ctx *ctx, const char *name, char *buf, size_t siz
         return driver_result(sysfs_link_name(ctx, buf, size, DEV "/driver", name), buf);
 }
 
-static int read_driver(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
-                       char *buf, size_t size)
+static int read_driver(vfh_ctx *ctx, struct sysfs_dir *dir, const struct dev_entries *e, char *buf,
+                       size_t size)
 {
         if (!(e->present & HAS_DRIVER))
                 return driver_result(-ENOENT, buf);
         return driver_result(sysfs_link_name_at(ctx, dir, "driver", buf, size), buf);
 }
 
-static int read_numa_node(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e)
+static int read_numa_node(vfh_ctx *ctx, struct sysfs_dir *dir, const struct dev_entries *e)
 {
         char buf[32], *end;
         long v;
@@ -160,7 +160,7 @@ static int read_numa_node(vfh_ctx *ctx, const struct sysfs_dir *dir, const struc
         return (*end || v < -1 || v > INT_MAX) ? -1 : (int)v;
 }
 
-static int read_iommu_group(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e)
+static int read_iommu_group(vfh_ctx *ctx, struct sysfs_dir *dir, const struct dev_entries *e)
 {
         char buf[32], *end;
         long v;
@@ -184,7 +184,7 @@ static int virtfn_index(const char *entry)
         return (*end || v < 0 || v > 65535) ? -1 : (int)v;
 }
 
-static void read_sriov(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
+static void read_sriov(vfh_ctx *ctx, struct sysfs_dir *dir, const struct dev_entries *e,
                        struct pci_dev *dev)
 {
         unsigned long v;
@@ -210,14 +210,14 @@ static int note_netdev(const char *name, unsigned char type, void *data)
         return dev->n_netdevs == PCI_MAX_NETDEVS; /* full: stop */
 }
 
-static void add_netdevs_in(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_dev *dev,
+static void add_netdevs_in(vfh_ctx *ctx, struct sysfs_dir *dir, struct pci_dev *dev,
                            const char *subdir)
 {
         if (dev->n_netdevs < PCI_MAX_NETDEVS)
                 sysfs_dir_each_at(ctx, dir, subdir, note_netdev, dev);
 }
 
-static void add_virtio_netdevs(vfh_ctx *ctx, const struct sysfs_dir *dir, struct pci_dev *dev,
+static void add_virtio_netdevs(vfh_ctx *ctx, struct sysfs_dir *dir, struct pci_dev *dev,
                                const char *child)
 {
         char sub[NAME_MAX + 8];
@@ -228,7 +228,7 @@ static void add_virtio_netdevs(vfh_ctx *ctx, const struct sysfs_dir *dir, struct
 
 /* net/ of the device itself, and of its virtio child (virtio-net has its netdev one level
  * down). */
-static void read_netdevs(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
+static void read_netdevs(vfh_ctx *ctx, struct sysfs_dir *dir, const struct dev_entries *e,
                          struct pci_dev *dev)
 {
         _cleanup_closedir_ DIR *listing = NULL;
@@ -407,7 +407,7 @@ static const struct block_links *block_links_get(vfh_ctx *ctx)
 
 struct pf_scan {
         vfh_ctx *ctx;
-        const struct sysfs_dir *dir;
+        struct sysfs_dir *dir;
         struct pf_links *links;
 };
 
@@ -461,7 +461,7 @@ static int pf_links_get(vfh_ctx *ctx, const char *pf, const struct pf_links **re
         return 0;
 }
 
-static void read_vf_relation(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
+static void read_vf_relation(vfh_ctx *ctx, struct sysfs_dir *dir, const struct dev_entries *e,
                              struct pci_dev *dev)
 {
         char pf[PCI_ADDR_STRLEN + 8];
@@ -576,7 +576,7 @@ static bool parse_modalias(const char *text, struct pci_dev *dev)
         return true;
 }
 
-static bool read_modalias(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
+static bool read_modalias(vfh_ctx *ctx, struct sysfs_dir *dir, const struct dev_entries *e,
                           struct pci_dev *dev)
 {
         char buf[128];
@@ -588,7 +588,7 @@ static bool read_modalias(vfh_ctx *ctx, const struct sysfs_dir *dir, const struc
 
 /* From modalias when it is there and well formed; else (trees that lack it) from the three
  * attributes, whose errors are the ones reported. */
-static int read_identity(vfh_ctx *ctx, const struct sysfs_dir *dir, const struct dev_entries *e,
+static int read_identity(vfh_ctx *ctx, struct sysfs_dir *dir, const struct dev_entries *e,
                          struct pci_dev *dev)
 {
         unsigned long class;

@@ -231,3 +231,60 @@ TEST(each_entry_of_a_directory_below)
         CHECK_INT(net.calls, 1);
         vfh_ctx_unref(ctx);
 }
+
+static bool fd_open(int fd)
+{
+        return fcntl(fd, F_GETFD) >= 0;
+}
+
+static int count_open_fds(void)
+{
+        int n = 0;
+
+        for (int fd = 0; fd < 256; fd++)
+                n += fd_open(fd);
+        return n;
+}
+
+/* The fds of reads and listings below a directory close with it (one close_range for all), a
+ * bounded number of them; an fd of someone else's between them is never closed by it. */
+TEST(fds_read_below_close_with_the_directory_and_no_other)
+{
+        struct sysfs_dir dir = {.fd = -1};
+        vfh_ctx *ctx = test_ctx_at(fixture());
+        int before = count_open_fds(), others;
+        struct seen net = {0};
+        bool room;
+        char buf[64];
+
+        CHECK_INT(sysfs_dir_open(ctx, &dir, DEV), 0);
+        /* Only a run of free numbers after the directory's own can be held. */
+        room = !fd_open(dir.fd + 1) && !fd_open(dir.fd + 2);
+        CHECK_INT(sysfs_read_at(ctx, &dir, "vendor", buf, sizeof(buf)), 6);
+        CHECK_INT(sysfs_dir_each_at(ctx, &dir, "virtio0/net", note, &net), 0);
+        if (room)
+                CHECK_INT(count_open_fds(), before + 3);
+        others = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        CHECK(others >= 0);
+        /* Past someone else's fd, nothing more is held. */
+        CHECK_INT(sysfs_read_at(ctx, &dir, "vendor", buf, sizeof(buf)), 6);
+        if (room)
+                CHECK_INT(count_open_fds(), before + 4);
+        sysfs_dir_close(&dir);
+        CHECK_INT(dir.fd, -1);
+        CHECK(fd_open(others));
+        CHECK_INT(count_open_fds(), before + 1);
+        close(others);
+        CHECK_INT(sysfs_dir_open(ctx, &dir, DEV), 0);
+        for (int i = 0; i < 40; i++)
+                CHECK_INT(sysfs_read_at(ctx, &dir, "vendor", buf, sizeof(buf)), 6);
+        CHECK(count_open_fds() <= before + 1 + 16);
+        sysfs_dir_close(&dir);
+        CHECK_INT(count_open_fds(), before);
+        /* Without a directory of its own to close with, an fd is closed at once. */
+        sysfs_dir_adopt(&dir, open("/dev/null", O_RDONLY | O_CLOEXEC));
+        CHECK_INT(count_open_fds(), before);
+        sysfs_dir_close(&dir);
+        CHECK_INT(count_open_fds(), before);
+        vfh_ctx_unref(ctx);
+}
