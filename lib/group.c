@@ -305,12 +305,12 @@ _printf_(2, 3) static void verdict_blocks(struct member_verdict *v, const char *
         va_end(ap);
 }
 
-static int check_claim(vfh_ctx *ctx, const struct pci_dev *dev, const struct group_opts *opts,
+static int check_claim(vfh_ctx *ctx, const struct pci_dev *dev, struct journal_claims *claims,
                        struct member_verdict *v)
 {
-        _cleanup_journal_ struct journal *owner = NULL;
+        const struct journal *owner = NULL;
         char who[JOURNAL_NAME_MAX * 2 + 256];
-        int r = journal_find_claim(ctx, "device", dev->name, opts ? opts->owner_id : NULL, &owner);
+        int r = journal_claims_find(ctx, claims, "device", dev->name, &owner);
 
         if (r > 0 && owner->kind == JOURNAL_OWNER_CLI)
                 verdict_blocks(v,
@@ -324,7 +324,7 @@ static int check_claim(vfh_ctx *ctx, const struct pci_dev *dev, const struct gro
 }
 
 static int check_member(vfh_ctx *ctx, const struct pci_dev *dev, const struct group_opts *opts,
-                        struct member_verdict *v)
+                        struct journal_claims *claims, struct member_verdict *v)
 {
         const struct vfh_config *cfg = opts ? opts->config : NULL;
         char why[GROUP_REASON_MAX - 128];
@@ -366,13 +366,15 @@ static int check_member(vfh_ctx *ctx, const struct pci_dev *dev, const struct gr
                                dev->name, dev->name);
                 return 0;
         }
-        return check_claim(ctx, dev, opts, v);
+        return check_claim(ctx, dev, claims, v);
 }
 
 int group_check(vfh_ctx *ctx, const struct pci_group *grp, const struct group_opts *opts,
                 struct member_verdict *verdicts)
 {
         _cleanup_pci_lib_ struct pci_lib *lib = NULL;
+        _cleanup_journal_claims_ struct journal_claims *own_claims = NULL;
+        struct journal_claims *claims = opts ? opts->claims : NULL;
         struct member_verdict local[GROUP_MAX_MEMBERS];
         struct member_verdict *v = verdicts ? verdicts : local;
         const struct pci_dev *first = NULL;
@@ -383,8 +385,14 @@ int group_check(vfh_ctx *ctx, const struct pci_group *grp, const struct group_op
         r = check_driver_name(ctx, opts_driver(opts));
         if (r < 0)
                 return r;
+        if (!claims) {
+                r = journal_claims_new(opts ? opts->owner_id : NULL, &own_claims);
+                if (r < 0)
+                        return r;
+                claims = own_claims;
+        }
         for (size_t i = 0; i < grp->n_members; i++) {
-                r = check_member(ctx, &grp->members[i], opts, &v[i]);
+                r = check_member(ctx, &grp->members[i], opts, claims, &v[i]);
                 if (r < 0)
                         return r;
                 if (v[i].blocks && !first) {

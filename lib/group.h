@@ -36,6 +36,10 @@ struct group_opts {
         const char *driver;              /* NULL: "vfio-pci"; else a VFIO variant driver */
         const struct vfh_config *config; /* NULL: no policy */
         const char *owner_id;            /* the journal doing the detach: its own claims pass */
+        /* Other journals' claims as read once for the whole transaction (skipping owner_id's
+         * own), valid because the transaction holds journal_lock throughout; NULL: each
+         * group_check lists the run dir once for its members. */
+        struct journal_claims *claims;
         /* Members libvirt binds itself (managed='yes' primaries, DESIGN.md §1): checked like
          * the others, never bound by group_detach. */
         const struct pci_addr *leave;

@@ -1184,36 +1184,115 @@ static bool journal_mentions(const struct journal *j, const char *key, const cha
         return false;
 }
 
-int journal_find_claim(vfh_ctx *ctx, const char *key, const char *value, const char *skip_id,
-                       struct journal **owner)
+struct journal_claims {
+        char *skip_id;      /* NULL: none */
+        char **ids;         /* NULL until the first question */
+        struct journal **j; /* per id: NULL until read, or when it was removed meanwhile */
+        bool *gone;
+        size_t n;
+};
+
+int journal_claims_new(const char *skip_id, struct journal_claims **ret)
+{
+        struct journal_claims *c = calloc(1, sizeof(*c));
+
+        if (!c || (skip_id && !(c->skip_id = strdup(skip_id)))) {
+                free(c);
+                return -ENOMEM;
+        }
+        *ret = c;
+        return 0;
+}
+
+void journal_claims_free(struct journal_claims *c)
+{
+        if (!c)
+                return;
+        for (size_t i = 0; i < c->n; i++)
+                journal_free(c->j[i]);
+        free(c->j);
+        free(c->gone);
+        journal_ids_free(c->ids);
+        free(c->skip_id);
+        free(c);
+}
+
+static int claims_list(vfh_ctx *ctx, struct journal_claims *c)
 {
         char **ids = NULL;
+        size_t n = 0;
         int r = journal_list_ids(ctx, &ids);
 
         if (r < 0)
                 return r;
-        for (char **id = ids; *id; id++) {
-                struct journal *j = NULL;
+        while (ids[n])
+                n++;
+        c->j = calloc(n + 1, sizeof(c->j[0]));
+        c->gone = calloc(n + 1, sizeof(c->gone[0]));
+        if (!c->j || !c->gone) {
+                free(TAKE_PTR(c->j));
+                free(TAKE_PTR(c->gone));
+                journal_ids_free(ids);
+                return -ENOMEM;
+        }
+        c->ids = ids;
+        c->n = n;
+        return 0;
+}
 
-                if (skip_id && strcmp(*id, skip_id) == 0)
+/* 1 with the index of the claiming journal in *at. A journal that cannot be read is asked
+ * again next time, as journal_find_claim would. */
+static int claims_find(vfh_ctx *ctx, struct journal_claims *c, const char *key, const char *value,
+                       size_t *at)
+{
+        int r = 0;
+
+        if (!c->ids && (r = claims_list(ctx, c)) < 0)
+                return r;
+        for (size_t i = 0; i < c->n; i++) {
+                if (c->gone[i] || (c->skip_id && strcmp(c->ids[i], c->skip_id) == 0))
                         continue;
-                r = journal_load(ctx, *id, &j);
-                if (r == -ENOENT)
-                        continue; /* removed while we looked */
-                if (r < 0)
-                        break;
+                if (!c->j[i]) {
+                        r = journal_load(ctx, c->ids[i], &c->j[i]);
+                        c->gone[i] = r == -ENOENT; /* removed while we looked */
+                        if (r == -ENOENT)
+                                continue;
+                        if (r < 0)
+                                return r;
+                }
                 /* Running or not: libvirt runs no hook between prepare and QEMU's pid file,
                  * nor between QEMU's exit and release, so "not running" is no proof that
                  * the owner let go. Only its own release or `vfiohookctl recover` does. */
-                if (journal_mentions(j, key, value)) {
-                        *owner = j;
-                        r = 1;
-                        break;
+                if (journal_mentions(c->j[i], key, value)) {
+                        *at = i;
+                        return 1;
                 }
-                journal_free(j);
-                r = 0;
         }
-        journal_ids_free(ids);
+        return 0;
+}
+
+int journal_claims_find(vfh_ctx *ctx, struct journal_claims *c, const char *key, const char *value,
+                        const struct journal **owner)
+{
+        size_t at;
+        int r = claims_find(ctx, c, key, value, &at);
+
+        if (r > 0)
+                *owner = c->j[at];
+        return r;
+}
+
+int journal_find_claim(vfh_ctx *ctx, const char *key, const char *value, const char *skip_id,
+                       struct journal **owner)
+{
+        _cleanup_journal_claims_ struct journal_claims *c = NULL;
+        size_t at;
+        int r = journal_claims_new(skip_id, &c);
+
+        if (r >= 0)
+                r = claims_find(ctx, c, key, value, &at);
+        if (r > 0)
+                *owner = TAKE_PTR(c->j[at]);
         return r;
 }
 

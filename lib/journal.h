@@ -154,6 +154,22 @@ int journal_find_claim(vfh_ctx *ctx, const char *key, const char *value, const c
                        struct journal **owner);
 
 /*
+ * The same question asked for many values (every member of a group, every group of a plan):
+ * the run dir is listed once, at the first question, and each journal read once, when a
+ * question first reaches it; answers and errors are journal_find_claim's, in its order. Valid
+ * only while nobody else can write a journal: under journal_lock, or for one read-only listing.
+ * The journal of skip_id (the asker's own, which may change meanwhile) is never read.
+ */
+struct journal_claims;
+int journal_claims_new(const char *skip_id, struct journal_claims **ret);
+/* 1 with the claiming journal in *owner (owned by claims), 0, or -errno as journal_find_claim. */
+int journal_claims_find(vfh_ctx *ctx, struct journal_claims *claims, const char *key,
+                        const char *value, const struct journal **owner);
+void journal_claims_free(struct journal_claims *claims);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct journal_claims *, journal_claims_free)
+#define _cleanup_journal_claims_ _cleanup_(journal_claims_freep)
+
+/*
  * What to tell the user about a claim: "running domain 'web'" or "domain 'web', which is
  * starting or stopping, or stopped without its release (if it is not running: vfiohookctl
  * recover --domain 'web')". Returns buf.

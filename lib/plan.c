@@ -283,6 +283,7 @@ static int plan_group(struct planner *p, struct plan_device *d, const struct pci
             .driver = d->driver,
             .config = p->cfg,
             .owner_id = p->plan->uuid[0] ? p->plan->uuid : p->plan->domain,
+            .claims = p->plan->claims,
         };
         int r;
 
@@ -486,7 +487,9 @@ int plan_build(vfh_ctx *ctx, const struct vfh_domain *dom, const struct vfh_conf
         snprintf(plan->domain, sizeof(plan->domain), "%s", dom->name ? dom->name : "");
         if (dom->has_uuid)
                 snprintf(plan->uuid, sizeof(plan->uuid), "%s", dom->uuid);
-        r = collect_by_libvirt(&p);
+        r = journal_claims_new(plan->uuid[0] ? plan->uuid : plan->domain, &plan->claims);
+        if (r >= 0)
+                r = collect_by_libvirt(&p);
         if (r >= 0 && phase == PLAN_PREPARE)
                 r = plan_hostdevs(&p);
         if (r >= 0)
@@ -514,5 +517,6 @@ void plan_free(struct plan *plan)
         free(plan->mdevs);
         free(plan->pending);
         free(plan->refusals);
+        journal_claims_free(plan->claims);
         free(plan);
 }

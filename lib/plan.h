@@ -88,6 +88,9 @@ struct plan {
         size_t n_pending;
         struct plan_refusal *refusals;
         size_t n_refusals;
+        /* Other owners' journals as far as the plan read them (its own owner's skipped), for
+         * the apply that follows under the same journal_lock: nobody else writes one meanwhile. */
+        struct journal_claims *claims;
 };
 
 /*

@@ -151,13 +151,17 @@ static int load_drivers(vfh_ctx *ctx, const struct plan *plan)
  * what the kernel has, and reading it again (a second full device load of every member, /sys/block
  * included) was 40 % of a prepare's own work.
  */
-static int detach_group(vfh_ctx *ctx, const struct plan_device *d, const struct vfh_config *cfg,
-                        struct journal *j, bool reread)
+static int detach_group(vfh_ctx *ctx, const struct plan *plan, const struct plan_device *d,
+                        const struct vfh_config *cfg, struct journal *j, bool reread)
 {
         _cleanup_free_ struct pci_group *grp = NULL;
         struct pci_addr leave[GROUP_MAX_MEMBERS];
-        struct group_opts opts = {
-            .device = d->name, .driver = d->driver, .config = cfg, .owner_id = j->id};
+        /* j is the journal of the plan's owner (load_or_new), the one plan->claims skips. */
+        struct group_opts opts = {.device = d->name,
+                                  .driver = d->driver,
+                                  .config = cfg,
+                                  .owner_id = j->id,
+                                  .claims = plan->claims};
         int r;
 
         for (size_t i = 0; i < d->n_members && i < GROUP_MAX_MEMBERS; i++)
@@ -247,7 +251,7 @@ static int apply_plan(vfh_ctx *ctx, const struct plan *plan, const struct vfh_co
 
         for (size_t i = 0; r >= 0 && i < plan->n_devices; i++)
                 if (device_binds(&plan->devices[i]))
-                        r = detach_group(ctx, &plan->devices[i], cfg, j,
+                        r = detach_group(ctx, plan, &plan->devices[i], cfg, j,
                                          group_detached_before(plan, i));
         for (size_t i = 0; r >= 0 && i < plan->n_devices; i++)
                 r = apply_vf(ctx, &plan->devices[i], j);

@@ -536,3 +536,61 @@ TEST(held_owner_lock_means_running)
         journal_free(j);
         vfh_ctx_unref(ctx);
 }
+
+static struct journal *cli_claiming(vfh_ctx *ctx, const char *device)
+{
+        struct journal *j = NULL;
+        struct journal_record *rec;
+
+        if (journal_new(ctx, JOURNAL_OWNER_CLI, "cli", "cli", &j) < 0)
+                abort();
+        rec = journal_append(j, "bind");
+        journal_record_set(rec, "device", device);
+        rec->state = JOURNAL_DONE;
+        return j;
+}
+
+TEST(claims_read_each_journal_once_and_answer_as_find_claim)
+{
+        const char *root = test_tmpdir();
+        vfh_ctx *ctx = ctx_at(root);
+        struct journal *dom = sample(ctx), *cli = cli_claiming(ctx, "0000:05:00.0");
+        struct journal_claims *claims = NULL;
+        const struct journal *owner = NULL;
+        char path[PATH_MAX];
+
+        CHECK_INT(journal_save(ctx, dom), 0);
+        CHECK_INT(journal_save(ctx, cli), 0);
+        CHECK_INT(journal_claims_new(UUID, &claims), 0);
+        /* The asker's own journal is never read: its devices pass. */
+        CHECK_INT(journal_claims_find(ctx, claims, "device", "0000:03:00.0", &owner), 0);
+        CHECK_INT(journal_claims_find(ctx, claims, "device", "0000:05:00.0", &owner), 1);
+        CHECK(owner && owner->kind == JOURNAL_OWNER_CLI && strcmp(owner->id, "cli") == 0);
+        /* Read once: later answers come from what was read, not from the run dir. */
+        CHECK_INT(journal_remove(ctx, "cli"), 0);
+        CHECK_INT(journal_claims_find(ctx, claims, "device", "0000:05:00.0", &owner), 1);
+        CHECK_INT(journal_claims_find(ctx, claims, "device", "0000:09:00.0", &owner), 0);
+        journal_claims_free(claims);
+
+        /* Listed but removed before it was read: no claim, and no error. */
+        CHECK_INT(journal_save(ctx, cli), 0);
+        claims = NULL;
+        CHECK_INT(journal_claims_new(NULL, &claims), 0);
+        CHECK_INT(journal_claims_find(ctx, claims, "device", "0000:03:00.0", &owner), 1);
+        CHECK_INT(journal_remove(ctx, "cli"), 0);
+        CHECK_INT(journal_claims_find(ctx, claims, "device", "0000:05:00.0", &owner), 0);
+        journal_claims_free(claims);
+
+        /* A broken journal blocks every question that reaches it, each time, with its name. */
+        snprintf(path, sizeof(path), "run/vfiohook/%s.journal", "broken");
+        test_write_file(root, path, "not a journal\n");
+        claims = NULL;
+        CHECK_INT(journal_claims_new(UUID, &claims), 0);
+        CHECK(journal_claims_find(ctx, claims, "device", "0000:03:00.0", &owner) < 0);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "broken");
+        CHECK(journal_claims_find(ctx, claims, "device", "0000:05:00.0", &owner) < 0);
+        journal_claims_free(claims);
+        journal_free(cli);
+        journal_free(dom);
+        vfh_ctx_unref(ctx);
+}
