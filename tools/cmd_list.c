@@ -302,13 +302,17 @@ static int list_group(struct list_state *s, int number)
 }
 
 /* Whether the device has an iommu_group link. A group's member whose link was read has one; the
- * rest are asked. */
-static bool has_group_link(struct list_state *s, const struct pci_addr *addr, const char *name)
+ * rest are asked. The name is formatted for those only: a snprintf per device was 4 % of list's
+ * instructions. */
+static bool has_group_link(struct list_state *s, const struct pci_addr *addr)
 {
+        char name[PCI_ADDR_STRLEN];
+
         if (s->n_grouped &&
             bsearch(addr, s->grouped, s->n_grouped, sizeof(*s->grouped), compare_addrs))
                 return true;
-        return sysfs_exists(s->ctx, "/sys/bus/pci/devices/%s/iommu_group", name);
+        return sysfs_exists(s->ctx, "/sys/bus/pci/devices/%s/iommu_group",
+                            pci_addr_format(addr, name));
 }
 
 static int list_ungrouped(struct list_state *s)
@@ -325,12 +329,9 @@ static int list_ungrouped(struct list_state *s)
         for (size_t i = 0; i < n; i++) {
                 struct pci_dev d;
 
-                char name[PCI_ADDR_STRLEN];
-
                 /* A grouped device was listed with its group: not loading it again halves the
                  * sysfs reads of list. */
-                pci_addr_format(&all[i], name);
-                if (has_group_link(s, &all[i], name) ||
+                if (has_group_link(s, &all[i]) ||
                     pci_dev_load_parts(s->ctx, &all[i], load_parts(s), &d) < 0 ||
                     d.iommu_group >= 0)
                         continue;
