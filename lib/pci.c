@@ -48,25 +48,35 @@ struct dev_entries {
         char virtio[MAX_VIRTIO_CHILDREN][NAME_MAX + 1];
 };
 
+struct known_entry {
+        const char *name;
+        unsigned int bit;
+};
+
+static int compare_entry_name(const void *key, const void *entry)
+{
+        return strcmp(key, ((const struct known_entry *)entry)->name);
+}
+
 static int note_entry(const char *name, unsigned char type, void *data)
 {
-        static const struct {
-                const char *name;
-                unsigned int bit;
-        } known[] = {
+        /* Sorted for bsearch: a device directory has 30 to 60 entries, and a listing of 1024
+         * devices compared each with every name (5 % of list's instructions). */
+        static const struct known_entry known[] = {
             {"config", HAS_CONFIG},
             {"driver", HAS_DRIVER},
             {"driver_override", HAS_DRIVER_OVERRIDE},
             {"iommu_group", HAS_IOMMU_GROUP},
+            {"modalias", HAS_MODALIAS},
+            {"net", HAS_NET},
             {"numa_node", HAS_NUMA_NODE},
             {"physfn", HAS_PHYSFN},
-            {"sriov_totalvfs", HAS_SRIOV_TOTALVFS},
-            {"sriov_numvfs", HAS_SRIOV_NUMVFS},
             {"reset_method", HAS_RESET_METHOD},
-            {"net", HAS_NET},
-            {"modalias", HAS_MODALIAS},
+            {"sriov_numvfs", HAS_SRIOV_NUMVFS},
+            {"sriov_totalvfs", HAS_SRIOV_TOTALVFS},
         };
         struct dev_entries *e = data;
+        const struct known_entry *k;
 
         (void)type;
         if (strncmp(name, "virtio", 6) == 0) {
@@ -76,11 +86,9 @@ static int note_entry(const char *name, unsigned char type, void *data)
                         e->virtio_overflow = true;
                 return 0;
         }
-        for (size_t i = 0; i < ARRAY_SIZE(known); i++)
-                if (strcmp(name, known[i].name) == 0) {
-                        e->present |= known[i].bit;
-                        break;
-                }
+        k = bsearch(name, known, ARRAY_SIZE(known), sizeof(known[0]), compare_entry_name);
+        if (k)
+                e->present |= k->bit;
         return 0;
 }
 
