@@ -267,6 +267,26 @@ static void check_daemon_saw_hook(vfh_ctx *ctx, const char *hooks, const char *d
                    dm.name, dm.pid, driver);
 }
 
+/* The qemu hook libvirt runs is a front that execs this worker for every operation that needs
+ * the library (hooks/front/qemu.c): without it, prepare and start refuse every guest. */
+static void check_qemu_worker(vfh_ctx *ctx, struct doctor_report *report)
+{
+        struct stat st;
+        int r = stat_path(ctx, VFH_QEMU_WORKER_PATH, true, &st);
+
+        if (r >= 0 && is_executable_file(&st)) {
+                doctor_add(report, "hooks", VFH_QEMU_WORKER_PATH, DOCTOR_OK, NULL,
+                           "installed and executable; the qemu hook runs it for prepare, start, "
+                           "release and reconnect");
+                return;
+        }
+        doctor_add(report, "hooks", VFH_QEMU_WORKER_PATH, DOCTOR_FAIL,
+                   "reinstall vfiohook (cmake --install BUILD-DIR)",
+                   "the qemu hook's worker cannot run (%s): the hook refuses every guest at "
+                   "prepare",
+                   r < 0 ? strerror(-r) : "not an executable file");
+}
+
 static void check_hook(vfh_ctx *ctx, const char *hooks, const char *driver, const char *modular,
                        struct doctor_report *report)
 {
@@ -289,6 +309,8 @@ static void check_hook(vfh_ctx *ctx, const char *hooks, const char *driver, cons
                            S_ISREG(st.st_mode) ? "not executable" : "not a regular file");
                 return;
         }
+        if (strcmp(driver, "qemu") == 0)
+                check_qemu_worker(ctx, report);
         check_daemon_saw_hook(ctx, hooks, driver, modular, path, report);
 }
 

@@ -73,6 +73,9 @@ static void add_libvirt(const char *root, const char *version, long long daemon_
         test_write_file(root, "etc/libvirt/hooks/network.d/vfiohook", "#!/bin/sh\n");
         snprintf(path, sizeof(path), "%s/etc/libvirt/hooks/network.d/vfiohook", root);
         chmod(path, 0755);
+        test_write_file(root, VFH_QEMU_WORKER_PATH + 1, "#!/bin/sh\n");
+        snprintf(path, sizeof(path), "%s" VFH_QEMU_WORKER_PATH, root);
+        chmod(path, 0755);
         /* The daemon started at btime + 0 ticks. */
         test_write_file(root, "proc/stat", "cpu  1 2 3\nbtime %lld\nprocesses 9\n", daemon_started);
         test_write_file(root, "proc/777/comm", "libvirtd\n");
@@ -185,6 +188,7 @@ TEST(healthy_host_passes)
         CHECK_ITEM(&r, "libvirt_version", NULL, "ok", "9.0 runs the hooks in qemu.d");
         CHECK_ITEM(&r, "hooks", "/etc/libvirt/hooks/qemu.d/vfiohook", "ok",
                    "libvirtd (pid 777) runs it");
+        CHECK_ITEM(&r, "hooks", VFH_QEMU_WORKER_PATH, "ok", "the qemu hook runs it for prepare");
         CHECK_ITEM(&r, "qemu_conf", NULL, "ok", "cgroup_device_acl is not set");
         CHECK_ITEM(&r, "dev_vfio", NULL, "ok", "mode 0666");
         CHECK_ITEM(&r, "sriov", "0000:01:00.0", "info", "(igb, eth1): 1 of 7 VFs enabled");
@@ -253,6 +257,8 @@ TEST(broken_host_fails_with_a_fix_each)
         snprintf(path, sizeof(path), "%s/dev/vfio/vfio", root);
         chmod(path, 0600);
         test_write_file(root, "run/vfiohook/broken.journal", "vfiohook-journal version=1\n");
+        snprintf(path, sizeof(path), "%s" VFH_QEMU_WORKER_PATH, root);
+        unlink(path);
 
         run_doctor(root, &r);
         CHECK_ITEM(&r, "journals", "broken.journal", "fail", "broken");
@@ -268,6 +274,10 @@ TEST(broken_host_fails_with_a_fix_each)
         it = find(&r, "hooks", "/etc/libvirt/hooks/qemu.d/vfiohook");
         CHECK(it && strstr(it->fix, "systemctl restart libvirtd"));
         CHECK_ITEM(&r, "hooks", "/etc/libvirt/hooks/network.d/vfiohook", "fail", "not executable");
+        CHECK_ITEM(&r, "hooks", VFH_QEMU_WORKER_PATH, "fail",
+                   "the qemu hook's worker cannot run (No such file or directory)");
+        it = find(&r, "hooks", VFH_QEMU_WORKER_PATH);
+        CHECK(it && strstr(it->fix, "reinstall vfiohook"));
         CHECK_ITEM(&r, "qemu_conf", NULL, "info", "set without /dev/vfio/vfio");
         CHECK_ITEM(&r, "dev_vfio", NULL, "warn", "mode 0600");
         CHECK_INT(r.verdict, DOCTOR_FAIL);

@@ -79,6 +79,11 @@ install -m 755 "$H" /etc/libvirt/hooks/qemu.d/vfiohook
 install -m 755 "$N" /etc/libvirt/hooks/network.d/vfiohook
 pid=$(cat /run/libvirtd.pid)
 doctor
+# the build dir's qemu hook is a front for the build dir's worker; an installed one needs
+# /usr/libexec/vfiohook/qemu-hook, which is not there yet
+t_match "$(item hooks /usr/libexec/vfiohook/qemu-hook)" "fail the qemu hook's worker cannot run*" \
+	"hooks: the installed front's worker is missing"
+install -D -m 755 "$VFH_BUILD_DIR/vfiohook-qemu-worker" /usr/libexec/vfiohook/qemu-hook
 t_match "$(item hooks /etc/libvirt/hooks/qemu.d/vfiohook)" "warn libvirtd (pid $pid) started before any qemu hook existed*" \
 	"hooks: libvirtd $pid started before the hook appeared"
 t_match "$(fix hooks /etc/libvirt/hooks/qemu.d/vfiohook)" "systemctl restart libvirtd*" "the fix restarts libvirtd"
@@ -93,6 +98,8 @@ t_is "$(item hooks /etc/libvirt/hooks/qemu.d/vfiohook)" "ok installed and execut
 	"hooks: after the restart, libvirtd $pid runs the qemu hook"
 t_is "$(item hooks /etc/libvirt/hooks/network.d/vfiohook)" "ok installed and executable; libvirtd (pid $pid) runs it" \
 	"hooks: and the network hook"
+t_match "$(item hooks /usr/libexec/vfiohook/qemu-hook)" "ok installed and executable*" \
+	"hooks: the worker, once installed"
 t_match "$(item qemu_conf /etc/libvirt/qemu.conf)" "ok cgroup_device_acl is not set*" "qemu_conf read"
 t_is "$rc" 0 "doctor exits 0 on the ready rig"
 t_match "$("$V" doctor)" "*
