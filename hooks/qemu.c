@@ -142,7 +142,7 @@ static int apply(struct hook *h, enum plan_phase phase)
 
 static const char *owner_of(struct hook *h, struct vfh_domain **dom)
 {
-        if (parse_domain(h, VFH_PARSE_NO_NETWORK_LOOKUP, dom) < 0)
+        if (parse_domain(h, VFH_PARSE_OWNER_ONLY, dom) < 0)
                 return NULL;
         return plan_owner_id(*dom);
 }

@@ -279,6 +279,12 @@ enum vfh_parse_flags {
          * qemu stopped/release before the network's own stopped hook, and reconnect must
          * never fail. */
         VFH_PARSE_NO_NETWORK_LOOKUP = 1u << 0,
+        /* Read a domain's <name> and <uuid> only (plan_owner_id), for release and reconnect,
+         * which act on the owner's journal and on nothing else in the XML. The document is
+         * parsed and refused as always (size, DOCTYPE, depth, attributes, well-formedness, a
+         * missing name, a bad UUID); devices and metadata are left empty, so a guest whose
+         * metadata was edited while it ran is still released. */
+        VFH_PARSE_OWNER_ONLY = 1u << 1,
 };
 int vfh_domain_parse_flags(vfh_ctx *ctx, const char *xml, size_t len, unsigned int flags,
                            struct vfh_domain **ret);

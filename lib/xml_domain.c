@@ -338,6 +338,10 @@ int xml_domain_from_node(struct xml_doc *d, xmlNode *node, struct vfh_domain **r
         if (!dom->name || !*dom->name)
                 return xml_fail(d, node, NULL, EINVAL, "missing <name>");
         r = xml_child_uuid(d, node, &dom->has_uuid, dom->uuid);
+        if (r >= 0 && (d->flags & VFH_PARSE_OWNER_ONLY)) {
+                *ret = TAKE_PTR(dom);
+                return 0;
+        }
         /* Metadata first: its arrays must not move once devices point into them. */
         if (r >= 0)
                 r = xml_domain_metadata(d, node, dom);

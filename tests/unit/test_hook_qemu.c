@@ -124,6 +124,26 @@ TEST(prepare_refuses_bad_metadata_with_one_line_and_release_does_not_fail)
         CHECK_CONTAINS(err, "vlan");
         CHECK(len > 0 && strchr(err, '\n') == err + len - 1); /* exactly one line */
         free(err);
+        /* release and reconnect read only whose journal it is: nothing to report here */
         CHECK_INT(hook(in, "release"), 0);
+        err = slurp("err", &len);
+        CHECK_STR(err, "");
+        free(err);
         CHECK_INT(hook(in, "reconnect"), 0);
+        err = slurp("err", &len);
+        CHECK_STR(err, "");
+        free(err);
+}
+
+TEST(release_still_refuses_a_hostile_document_and_says_so)
+{
+        const char *in = input("<?xml version='1.0'?>\n<!DOCTYPE domain [<!ENTITY a 'x'>]>"
+                               "<domain><name>&a;</name></domain>\n");
+        size_t len;
+        char *err;
+
+        CHECK_INT(hook(in, "release"), 0); /* release never fails libvirt (DESIGN.md §5) */
+        err = slurp("err", &len);
+        CHECK_CONTAINS(err, "<!DOCTYPE> refused");
+        free(err);
 }

@@ -589,6 +589,54 @@ TEST(release_parses_without_the_network)
         vfh_ctx_unref(ctx);
 }
 
+/* release and reconnect read the owner only: what they cannot act on cannot strand a guest,
+ * and what makes the document unsafe to read is refused as for every other call. */
+TEST(owner_only_reads_name_and_uuid_and_still_refuses_a_hostile_document)
+{
+        static const char bad_meta[] =
+            "<domain type='kvm'><name>bad</name><uuid>5f0c3a1e-8b2d-4c7e-9a61-0d2f4b6c8e11</uuid>"
+            "<metadata><vfh:vfiohook xmlns:vfh='urn:x-vfiohook:1'><vfh:hostdev "
+            "address='0000:01:10.2' vlan='5000'/></vfh:vfiohook></metadata><devices><hostdev "
+            "mode='subsystem' type='pci'><source><address domain='0' bus='1' slot='0' "
+            "function='0'/></source></hostdev></devices></domain>";
+        static const char *refused[][2] = {
+            {"<?xml version='1.0'?>\n<!DOCTYPE domain [<!ENTITY a 'x'>]><domain><name>&a;</name>"
+             "</domain>",
+             "<!DOCTYPE> refused"},
+            {"<domain type='kvm'><uuid>5f0c3a1e-8b2d-4c7e-9a61-0d2f4b6c8e11</uuid></domain>",
+             "missing <name>"},
+            {"<domain type='kvm'><name>x</name><uuid>not-a-uuid</uuid></domain>", "invalid UUID"},
+            {"<domain type='kvm'><name>x</name><devices>", "malformed"},
+            {"<network><name>x</name></network>", "root element is not <domain>"},
+        };
+        vfh_ctx *ctx = NULL;
+        _cleanup_(vfh_domain_freep) struct vfh_domain *dom = NULL;
+
+        CHECK_INT(vfh_ctx_new(&ctx), 0);
+        CHECK_INT(vfh_domain_parse_flags(ctx, bad_meta, sizeof(bad_meta) - 1,
+                                         VFH_PARSE_NO_NETWORK_LOOKUP, &dom),
+                  -ERANGE);
+        CHECK_CONTAINS(vfh_ctx_last_error(ctx), "vlan");
+        CHECK_INT(
+            vfh_domain_parse_flags(ctx, bad_meta, sizeof(bad_meta) - 1, VFH_PARSE_OWNER_ONLY, &dom),
+            0);
+        if (dom) {
+                CHECK_STR(dom->name, "bad");
+                CHECK(dom->has_uuid);
+                CHECK_STR(dom->uuid, "5f0c3a1e-8b2d-4c7e-9a61-0d2f4b6c8e11");
+                CHECK_INT(dom->n_hostdevs, 0);
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+                struct vfh_domain *none = NULL;
+
+                CHECK(vfh_domain_parse_flags(ctx, refused[i][0], strlen(refused[i][0]),
+                                             VFH_PARSE_OWNER_ONLY, &none) < 0);
+                CHECK(!none);
+                CHECK_CONTAINS(vfh_ctx_last_error(ctx), refused[i][1]);
+        }
+        vfh_ctx_unref(ctx);
+}
+
 TEST(libvirt_start_shows_the_pool_vf_as_hostdev)
 {
         vfh_ctx *ctx = fixture_ctx();
