@@ -178,14 +178,14 @@ static int detach_group(vfh_ctx *ctx, const struct plan *plan, const struct plan
         return r < 0 ? r : group_detach(ctx, grp, j, &opts);
 }
 
-/* Whether a device before index i in the plan detaches the same group. */
-static bool group_detached_before(const struct plan *plan, size_t i)
+/* The device before index i in the plan that detaches the same group, or NULL. */
+static const struct plan_device *group_detached_by(const struct plan *plan, size_t i)
 {
         for (size_t k = 0; k < i; k++)
                 if (device_binds(&plan->devices[k]) &&
                     plan->devices[k].group == plan->devices[i].group)
-                        return true;
-        return false;
+                        return &plan->devices[k];
+        return NULL;
 }
 
 static int apply_vf(vfh_ctx *ctx, const struct plan_device *d, struct journal *j)
@@ -249,10 +249,20 @@ static int apply_plan(vfh_ctx *ctx, const struct plan *plan, const struct vfh_co
 {
         int r = 0;
 
-        for (size_t i = 0; r >= 0 && i < plan->n_devices; i++)
-                if (device_binds(&plan->devices[i]))
-                        r = detach_group(ctx, plan, &plan->devices[i], cfg, j,
-                                         group_detached_before(plan, i));
+        for (size_t i = 0; r >= 0 && i < plan->n_devices; i++) {
+                const struct plan_device *d = &plan->devices[i], *earlier;
+
+                if (!device_binds(d))
+                        continue;
+                earlier = group_detached_by(plan, i);
+                /* A GPU and its audio function: the first one's detach bound every endpoint
+                 * but libvirt's own (the domain's, so the same for both) to this driver and
+                 * verified each driver link and /dev/vfio/N, under this lock, moments ago.
+                 * The same detach again would read the group and find nothing to do. */
+                if (earlier && strcmp(earlier->driver, d->driver) == 0)
+                        continue;
+                r = detach_group(ctx, plan, d, cfg, j, earlier != NULL);
+        }
         for (size_t i = 0; r >= 0 && i < plan->n_devices; i++)
                 r = apply_vf(ctx, &plan->devices[i], j);
         for (size_t i = 0; r >= 0 && i < plan->n_devices; i++)
