@@ -43,6 +43,7 @@ enum {
 /* What the device directory holds; everything when it could not be listed. */
 struct dev_entries {
         unsigned int present;
+        bool listed; /* present is what the listing showed, not a guess */
         size_t n_virtio;
         bool virtio_overflow; /* more virtio children than fit: scan for them again */
         char virtio[MAX_VIRTIO_CHILDREN][NAME_MAX + 1];
@@ -98,7 +99,8 @@ static void list_entries(vfh_ctx *ctx, struct sysfs_dir *dir, struct dev_entries
         e->present = 0;
         e->n_virtio = 0;
         e->virtio_overflow = false;
-        if (sysfs_dir_each(ctx, dir, note_entry, e) < 0)
+        e->listed = sysfs_dir_each(ctx, dir, note_entry, e) >= 0;
+        if (!e->listed)
                 *e = (struct dev_entries){.present = HAS_ALL, .virtio_overflow = true};
 }
 
@@ -669,7 +671,10 @@ int pci_dev_load_parts(vfh_ctx *ctx, const struct pci_addr *addr, unsigned int p
                 if (strcmp(dev->driver_override, "(null)") == 0)
                         dev->driver_override[0] = '\0';
         }
-        dev->iommu_group = read_iommu_group(ctx, &dir, &e);
+        if ((parts & PCI_LOAD_SKIP_GROUP_NUMBER) && e.listed)
+                dev->iommu_group = e.present & HAS_IOMMU_GROUP ? PCI_GROUP_NOT_READ : -1;
+        else
+                dev->iommu_group = read_iommu_group(ctx, &dir, &e);
         dev->numa_node = read_numa_node(ctx, &dir, &e);
         read_vf_relation(ctx, &dir, &e, dev);
         read_sriov(ctx, &dir, &e, dev);

@@ -31,7 +31,7 @@ struct pci_dev {
         bool has_config; /* the config file is there (libpci reads capabilities from it) */
         char driver[PCI_NAME_MAX];          /* "" when no driver is bound */
         char driver_override[PCI_NAME_MAX]; /* "" when none ("(null)" in sysfs) */
-        int iommu_group;                    /* -1 without an IOMMU */
+        int iommu_group;                    /* -1 without an IOMMU; see PCI_GROUP_NOT_READ */
         int numa_node;                      /* -1 when unknown */
         bool is_vf;
         struct pci_addr physfn; /* the PF, when is_vf */
@@ -54,7 +54,12 @@ enum {
         PCI_LOAD_OVERRIDE = 1 << 0, /* driver_override and reset_method */
         PCI_LOAD_BLOCKS = 1 << 1,   /* the disks below the device */
         PCI_LOAD_ALL = PCI_LOAD_OVERRIDE | PCI_LOAD_BLOCKS,
+        /* Not a part but a shortcut, for a caller that loads the members of a group it listed
+         * and only asks whether each has a group: the iommu_group link is not read, and
+         * iommu_group is PCI_GROUP_NOT_READ when the directory listing shows the link. */
+        PCI_LOAD_SKIP_GROUP_NUMBER = 1 << 8,
 };
+#define PCI_GROUP_NOT_READ (-2)
 int pci_dev_load_parts(vfh_ctx *ctx, const struct pci_addr *addr, unsigned int parts,
                        struct pci_dev *ret);
 /* Same, from "0000:03:00.0". -EINVAL (with a message) when the address is malformed. */

@@ -24,7 +24,7 @@ struct list_state {
         /* The numbers N of /dev/vfio/N, from one listing, sorted. */
         int *nodes;
         size_t n_nodes;
-        /* Devices listed with a group whose iommu_group link was read: not ungrouped. */
+        /* Devices listed with a group that have an iommu_group link: not ungrouped. */
         struct pci_addr *grouped;
         size_t n_grouped;
 };
@@ -187,6 +187,14 @@ static unsigned int load_parts(const struct list_state *s)
         return s->json ? PCI_LOAD_OVERRIDE : 0;
 }
 
+/* A group's members: the group's listing gave the number, and whether each has a link of its
+ * own is all that is asked (remember_grouped), so the links are not read (a system call per
+ * device). */
+static unsigned int member_load_parts(const struct list_state *s)
+{
+        return load_parts(s) | PCI_LOAD_SKIP_GROUP_NUMBER;
+}
+
 static void list_state_free(struct list_state *s)
 {
         free(s->holders);
@@ -257,7 +265,8 @@ static int remember_grouped(struct list_state *s, const struct pci_group *grp)
         for (size_t i = 0; i < grp->n_members; i++) {
                 struct pci_addr *grown;
 
-                if (grp->members[i].iommu_group < 0)
+                if (grp->members[i].iommu_group < 0 &&
+                    grp->members[i].iommu_group != PCI_GROUP_NOT_READ)
                         continue;
                 grown = reallocarray(s->grouped, s->n_grouped + 1, sizeof(*s->grouped));
                 if (!grown)
@@ -273,7 +282,7 @@ static int list_group(struct list_state *s, int number)
         static struct pci_group grp;
         char why[256];
         bool node;
-        int r = group_load_parts(s->ctx, number, load_parts(s), &grp);
+        int r = group_load_parts(s->ctx, number, member_load_parts(s), &grp);
 
         if (r < 0)
                 return r;
@@ -301,9 +310,9 @@ static int list_group(struct list_state *s, int number)
         return 0;
 }
 
-/* Whether the device has an iommu_group link. A group's member whose link was read has one; the
- * rest are asked. The name is formatted for those only: a snprintf per device was 4 % of list's
- * instructions. */
+/* Whether the device has an iommu_group link. A group's member whose listing showed the link has
+ * one; the rest are asked. The name is formatted for those only: a snprintf per device was 4 % of
+ * list's instructions. */
 static bool has_group_link(struct list_state *s, const struct pci_addr *addr)
 {
         char name[PCI_ADDR_STRLEN];

@@ -92,6 +92,37 @@ TEST(partial_load_leaves_out_only_what_it_was_told)
         vfh_ctx_unref(ctx);
 }
 
+/* A group's members, loaded without reading their iommu_group link: the listing says whether
+ * there is one, everything else is the full load's, and the link is the one read left out. */
+TEST(a_member_load_skips_only_the_group_link)
+{
+        const char *root = fixture();
+        vfh_ctx *ctx = test_ctx_at(root);
+        struct pci_dev full, part;
+        struct pci_addr addr;
+        unsigned long before, reads_full;
+        char path[PATH_MAX];
+
+        CHECK_INT(pci_addr_parse("0000:01:10.1", &addr), 0);
+        CHECK_INT(pci_dev_load_parts(ctx, &addr, 0, &full), 0); /* the PF's links, cached */
+        before = ctx->counters.sysfs_reads;
+        CHECK_INT(pci_dev_load_parts(ctx, &addr, 0, &full), 0);
+        reads_full = ctx->counters.sysfs_reads - before;
+        before = ctx->counters.sysfs_reads;
+        CHECK_INT(pci_dev_load_parts(ctx, &addr, PCI_LOAD_SKIP_GROUP_NUMBER, &part), 0);
+        CHECK_INT(ctx->counters.sysfs_reads - before, reads_full - 1);
+        CHECK_INT(full.iommu_group, 21);
+        CHECK_INT(part.iommu_group, PCI_GROUP_NOT_READ);
+        part.iommu_group = full.iommu_group;
+        check_same_but_parts(&part, &full);
+        snprintf(path, sizeof(path),
+                 "%s/sys/devices/pci0000:00/0000:00:04.0/0000:01:10.1/iommu_group", root);
+        CHECK_INT(unlink(path), 0);
+        CHECK_INT(pci_dev_load_parts(ctx, &addr, PCI_LOAD_SKIP_GROUP_NUMBER, &part), 0);
+        CHECK_INT(part.iommu_group, -1);
+        vfh_ctx_unref(ctx);
+}
+
 static int load(vfh_ctx *ctx, const char *name, struct pci_dev *d)
 {
         struct pci_addr addr;
