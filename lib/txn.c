@@ -156,12 +156,14 @@ static int detach_group(vfh_ctx *ctx, const struct plan *plan, const struct plan
 {
         _cleanup_free_ struct pci_group *grp = NULL;
         struct pci_addr leave[GROUP_MAX_MEMBERS];
-        /* j is the journal of the plan's owner (load_or_new), the one plan->claims skips. */
+        const char *planned_for = plan->uuid[0] ? plan->uuid : plan->domain;
+        /* plan->claims skips the plan owner's journal, which is j (load_or_new): the claims
+         * the plan read stand for the apply only when that is so. */
         struct group_opts opts = {.device = d->name,
                                   .driver = d->driver,
                                   .config = cfg,
                                   .owner_id = j->id,
-                                  .claims = plan->claims};
+                                  .claims = strcmp(planned_for, j->id) == 0 ? plan->claims : NULL};
         int r;
 
         for (size_t i = 0; i < d->n_members && i < GROUP_MAX_MEMBERS; i++)
