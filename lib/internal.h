@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <syslog.h>
 
 #include "vfiohook.h"
@@ -44,6 +45,12 @@ struct vfh_ctx {
         struct vfh_counters counters;
         struct block_links *block_links; /* NULL until a device load needs it */
         int writer_fd; /* socket to sysfs_write_deadline's writer process, -1 until one runs */
+        struct {       /* sysfs.c: whether the sysroot's filesystem ends listings short */
+                const char *sysroot;
+                int fd;
+                uint64_t hash;
+                bool short_batch_ends;
+        } sysroot_fs;
         char last_error[VFH_ERROR_MAX];
 };
 
@@ -80,11 +87,12 @@ int sysfs_vopen(vfh_ctx *ctx, int flags, const char *fmt, va_list ap) _printf_(3
  * is the one the path-based functions above give, and stays inside the sysroot.
  */
 struct sysfs_dir {
-        int fd;              /* -1 when not open */
-        bool listable;       /* fd reads the entries (O_RDONLY), not only a place (O_PATH) */
-        bool listed;         /* fd's offset has moved */
-        int held_to;         /* fds fd+1 to held_to were read below it and close with it */
-        char path[PATH_MAX]; /* the host path it was opened by */
+        int fd;                /* -1 when not open */
+        bool listable;         /* fd reads the entries (O_RDONLY), not only a place (O_PATH) */
+        bool listed;           /* fd's offset has moved */
+        int held_to;           /* fds fd+1 to held_to were read below it and close with it */
+        bool short_batch_ends; /* a getdents batch with room left was the last (sysfs.c) */
+        char path[PATH_MAX];   /* the host path it was opened by */
 };
 int sysfs_dir_open(vfh_ctx *ctx, struct sysfs_dir *ret, const char *fmt, ...) _printf_(3, 4);
 void sysfs_dir_close(struct sysfs_dir *dir);

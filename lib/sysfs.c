@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "fault.h"
@@ -387,6 +389,46 @@ int sysfs_opendir(vfh_ctx *ctx, DIR **ret, const char *fmt, ...)
 
 /* ---- below a directory opened once ---- */
 
+static uint64_t string_hash(const char *s)
+{
+        uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
+
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+        return h;
+}
+
+/*
+ * Whether a getdents batch that left room for the longest entry was the last of the listing.
+ * sysfs, procfs and tmpfs fill the buffer while entries are left, so there the empty batch that
+ * otherwise ends every listing is a system call for nothing: a tenth of list's
+ * (docs/PERFORMANCE.md). FUSE (virtiofs) and network filesystems return one batch of their own
+ * per call, so a short batch says nothing there. On the host the seam lists below /sys and /proc
+ * only; a sysroot is a fixture tree, whose filesystem is asked once per sysroot (the fd and
+ * string of a new one differ from the old, which is still open when it is made, and the hash
+ * tells a later one that reuses both).
+ */
+static bool short_batch_ends(vfh_ctx *ctx, const char *path)
+{
+        struct statfs fs;
+        uint64_t hash;
+
+        if (sysroot_is_host(ctx))
+                return strncmp(path, "/sys/", 5) == 0 || strncmp(path, "/proc/", 6) == 0;
+        hash = string_hash(ctx->sysroot);
+        if (ctx->sysroot_fs.sysroot != ctx->sysroot || ctx->sysroot_fs.fd != ctx->sysroot_fd ||
+            ctx->sysroot_fs.hash != hash) {
+                ctx->sysroot_fs.sysroot = ctx->sysroot;
+                ctx->sysroot_fs.fd = ctx->sysroot_fd;
+                ctx->sysroot_fs.hash = hash;
+                ctx->sysroot_fs.short_batch_ends =
+                    fstatfs(ctx->sysroot_fd, &fs) == 0 &&
+                    (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC ||
+                     fs.f_type == SYSFS_MAGIC || fs.f_type == PROC_SUPER_MAGIC);
+        }
+        return ctx->sysroot_fs.short_batch_ends;
+}
+
 int sysfs_dir_open(vfh_ctx *ctx, struct sysfs_dir *ret, const char *fmt, ...)
 {
         va_list ap;
@@ -394,7 +436,7 @@ int sysfs_dir_open(vfh_ctx *ctx, struct sysfs_dir *ret, const char *fmt, ...)
 
         ret->fd = -1;
         ret->held_to = 0;
-        ret->listable = ret->listed = false;
+        ret->listable = ret->listed = ret->short_batch_ends = false;
         va_start(ap, fmt);
         r = format_path(ret->path, sizeof(ret->path), fmt, ap);
         va_end(ap);
@@ -410,6 +452,7 @@ int sysfs_dir_open(vfh_ctx *ctx, struct sysfs_dir *ret, const char *fmt, ...)
                 return r;
         ctx->counters.sysfs_reads++;
         ret->fd = r;
+        ret->short_batch_ends = short_batch_ends(ctx, ret->path);
         return 0;
 }
 
@@ -488,6 +531,8 @@ int sysfs_dir_each(vfh_ctx *ctx, struct sysfs_dir *dir, sysfs_dir_fn fn, void *d
                 r = each_entry(buf, n, fn, data);
                 if (r != 0)
                         return r < 0 ? r : 0;
+                if (dir->short_batch_ends && (size_t)n + sizeof(struct dirent64) <= sizeof(buf))
+                        return 0;
         }
 }
 
@@ -555,7 +600,8 @@ int sysfs_dir_each_at(vfh_ctx *ctx, struct sysfs_dir *dir, const char *name, sys
                       void *data)
 {
         struct sysfs_dir sub = {.fd = open_below(ctx, dir, name, O_RDONLY | O_DIRECTORY),
-                                .listable = true};
+                                .listable = true,
+                                .short_batch_ends = dir->short_batch_ends};
         int r;
 
         if (sub.fd < 0)

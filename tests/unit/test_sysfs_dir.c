@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -287,4 +288,64 @@ TEST(fds_read_below_close_with_the_directory_and_no_other)
         sysfs_dir_close(&dir);
         CHECK_INT(count_open_fds(), before);
         vfh_ctx_unref(ctx);
+}
+
+static int count_entry(const char *name, unsigned char type, void *data)
+{
+        (void)name;
+        (void)type;
+        ++*(int *)data;
+        return 0;
+}
+
+/* In a sysroot under base, a directory of 300 entries with long names (several getdents
+ * batches) and one of 2 (one short batch) are listed whole, by themselves and as directories
+ * below another, whether or not a short batch ends a listing on that filesystem. */
+static void check_listings_whole(const char *base)
+{
+        const char *saved = getenv("TMPDIR");
+        char *keep = saved ? strdup(saved) : NULL;
+        struct sysfs_dir dir = {.fd = -1};
+        int big = 0, small = 0, big_below = 0;
+        const char *root;
+        vfh_ctx *ctx;
+
+        setenv("TMPDIR", base, 1);
+        root = test_tmpdir();
+        if (keep)
+                setenv("TMPDIR", keep, 1);
+        else
+                unsetenv("TMPDIR");
+        free(keep);
+        for (int i = 0; i < 300; i++) {
+                char rel[128];
+
+                snprintf(rel, sizeof(rel), "sys/big/an_attribute_with_a_rather_long_name_%03d", i);
+                test_write_file(root, rel, "%d\n", i);
+        }
+        test_write_file(root, "sys/small/a", "1\n");
+        test_write_file(root, "sys/small/b", "2\n");
+        ctx = test_ctx_at(root);
+        CHECK_INT(sysfs_dir_open(ctx, &dir, "/sys/big"), 0);
+        CHECK_INT(sysfs_dir_each(ctx, &dir, count_entry, &big), 0);
+        sysfs_dir_close(&dir);
+        CHECK_INT(big, 300);
+        CHECK_INT(sysfs_dir_open(ctx, &dir, "/sys/small"), 0);
+        CHECK_INT(sysfs_dir_each(ctx, &dir, count_entry, &small), 0);
+        sysfs_dir_close(&dir);
+        CHECK_INT(small, 2);
+        CHECK_INT(sysfs_dir_open(ctx, &dir, "/sys"), 0);
+        CHECK_INT(sysfs_dir_each_at(ctx, &dir, "big", count_entry, &big_below), 0);
+        sysfs_dir_close(&dir);
+        CHECK_INT(big_below, 300);
+        vfh_ctx_unref(ctx);
+}
+
+/* tmpfs ends a listing at its first short batch, the default scratch directory's filesystem
+ * (ext4 here) at the empty one. */
+TEST(listings_are_whole_on_tmpfs_and_elsewhere)
+{
+        if (access("/dev/shm", W_OK) == 0)
+                check_listings_whole("/dev/shm");
+        check_listings_whole(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 }
