@@ -34,16 +34,13 @@ static int compare_devs(const void *a, const void *b)
                                 &((const struct pci_dev *)b)->addr);
 }
 
-int group_load(vfh_ctx *ctx, int number, struct pci_group *ret)
-{
-        return group_load_parts(ctx, number, PCI_LOAD_ALL, ret);
-}
-
 struct member_scan {
         vfh_ctx *ctx;
         unsigned int parts;
         struct pci_group *grp;
-        int failed; /* a member's error, with its message */
+        const struct pci_dev *known; /* a member just read whole: copied, not read again */
+        bool fill_number;            /* members' iommu_group left unread: it is the group's */
+        int failed;                  /* a member's error, with its message */
 };
 
 static int load_member(const char *name, unsigned char type, void *data)
@@ -61,17 +58,34 @@ static int load_member(const char *name, unsigned char type, void *data)
                                               "IOMMU group %d: more than %d devices; vfiohook "
                                               "does not handle groups this large",
                                               grp->number, GROUP_MAX_MEMBERS);
-        r = pci_dev_load_parts(m->ctx, &addr, m->parts, &grp->members[grp->n_members]);
+        if (m->known && pci_addr_equal(&m->known->addr, &addr)) {
+                grp->members[grp->n_members++] = *m->known;
+                return 0;
+        }
+        r = pci_dev_load_parts(m->ctx, &addr,
+                               m->parts | (m->fill_number ? PCI_LOAD_SKIP_GROUP_NUMBER : 0),
+                               &grp->members[grp->n_members]);
         if (r < 0)
                 return m->failed = r;
+        /* Listed in iommu_groups/N/devices: its iommu_group link names N. */
+        if (m->fill_number && grp->members[grp->n_members].iommu_group == PCI_GROUP_NOT_READ)
+                grp->members[grp->n_members].iommu_group = grp->number;
         grp->n_members++;
         return 0;
 }
 
-int group_load_parts(vfh_ctx *ctx, int number, unsigned int parts, struct pci_group *ret)
+/* known: a member the caller read whole (PCI_LOAD_ALL) moments ago, or NULL. Without it, every
+ * member is read whole, but for its iommu_group link: being listed in iommu_groups/N/devices
+ * is the kernel's word that the link names N. */
+static int load_members(vfh_ctx *ctx, int number, unsigned int parts, const struct pci_dev *known,
+                        struct pci_group *ret)
 {
         _cleanup_sysfs_dir_ struct sysfs_dir dir = {.fd = -1};
-        struct member_scan scan = {.ctx = ctx, .parts = parts, .grp = ret};
+        struct member_scan scan = {.ctx = ctx,
+                                   .parts = parts,
+                                   .grp = ret,
+                                   .known = known,
+                                   .fill_number = parts == PCI_LOAD_ALL};
         int r = sysfs_dir_open(ctx, &dir, "/sys/kernel/iommu_groups/%d/devices", number);
 
         ret->number = number;
@@ -87,6 +101,21 @@ int group_load_parts(vfh_ctx *ctx, int number, unsigned int parts, struct pci_gr
         return 0;
 }
 
+int group_load_parts(vfh_ctx *ctx, int number, unsigned int parts, struct pci_group *ret)
+{
+        return load_members(ctx, number, parts, NULL, ret);
+}
+
+int group_load(vfh_ctx *ctx, int number, struct pci_group *ret)
+{
+        return load_members(ctx, number, PCI_LOAD_ALL, NULL, ret);
+}
+
+int group_load_with(vfh_ctx *ctx, int number, const struct pci_dev *known, struct pci_group *ret)
+{
+        return load_members(ctx, number, PCI_LOAD_ALL, known, ret);
+}
+
 int group_of_device(vfh_ctx *ctx, const struct pci_addr *addr, struct pci_group *ret)
 {
         struct pci_dev dev;
@@ -100,7 +129,7 @@ int group_of_device(vfh_ctx *ctx, const struct pci_addr *addr, struct pci_group 
                                   "enable the IOMMU (intel_iommu=on or amd_iommu=on) and VT-d "
                                   "in the firmware",
                                   dev.name);
-        return group_load(ctx, dev.iommu_group, ret);
+        return group_load_with(ctx, dev.iommu_group, &dev, ret);
 }
 
 static int compare_ints(const void *a, const void *b)

@@ -25,6 +25,8 @@ struct pci_group {
 int group_load(vfh_ctx *ctx, int number, struct pci_group *ret);
 /* Same, reading only the parts of each member given (PCI_LOAD_*, lib/pci.h). */
 int group_load_parts(vfh_ctx *ctx, int number, unsigned int parts, struct pci_group *ret);
+/* group_load when one member, known, was just read whole (pci_dev_load): it is copied. */
+int group_load_with(vfh_ctx *ctx, int number, const struct pci_dev *known, struct pci_group *ret);
 /* The group of the device; -ENODEV when the device has none (no IOMMU). */
 int group_of_device(vfh_ctx *ctx, const struct pci_addr *addr, struct pci_group *ret);
 /* Every group number, sorted. */

@@ -256,14 +256,14 @@ static int plan_members(struct planner *p, struct plan_device *d, const struct p
 }
 
 /* Planning changes nothing: a group an earlier device of the plan read (a GPU and its audio
- * function) is copied, not read again. */
-static int planned_group(struct planner *p, int number, struct pci_group *grp)
+ * function) is copied, not read again, and so is the device itself, read just before. */
+static int planned_group(struct planner *p, const struct pci_dev *dev, struct pci_group *grp)
 {
         /* The device being planned is the last one, without a group yet. */
         for (size_t i = 0; i + 1 < p->plan->n_devices; i++) {
                 const struct pci_group *seen = p->plan->devices[i].grp;
 
-                if (seen && seen->number == number) {
+                if (seen && seen->number == dev->iommu_group) {
                         grp->number = seen->number;
                         grp->n_members = seen->n_members;
                         memcpy(grp->members, seen->members,
@@ -271,7 +271,7 @@ static int planned_group(struct planner *p, int number, struct pci_group *grp)
                         return 0;
                 }
         }
-        return group_load(p->ctx, number, grp);
+        return group_load_with(p->ctx, dev->iommu_group, dev, grp);
 }
 
 /* dev: the device itself, just read; its group is read once, here, and kept for the apply. */
@@ -294,7 +294,7 @@ static int plan_group(struct planner *p, struct plan_device *d, const struct pci
                               "%s: detach: the device has no IOMMU group; enable the IOMMU "
                               "(intel_iommu=on or amd_iommu=on) and reboot",
                               d->name);
-        r = planned_group(p, dev->iommu_group, grp);
+        r = planned_group(p, dev, grp);
         if (r < 0)
                 return refuse_with_error(p, d->name);
         d->group = grp->number;

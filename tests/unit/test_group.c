@@ -153,6 +153,35 @@ TEST(bridge_stays_and_both_endpoints_move)
         vfh_ctx_unref(ctx);
 }
 
+TEST(a_group_is_loaded_around_a_member_just_read_and_each_member_knows_its_group)
+{
+        const char *root = rig();
+        vfh_ctx *ctx = test_ctx_at(root);
+        static struct pci_group plain, with;
+        struct pci_dev known;
+        struct pci_addr a;
+
+        CHECK_INT(group_load(ctx, 14, &plain), 0);
+        CHECK_INT(plain.n_members, 3);
+        for (size_t i = 0; i < plain.n_members; i++)
+                CHECK_INT(plain.members[i].iommu_group, 14);
+        CHECK_INT(pci_addr_parse(br_virtio.name, &a), 0);
+        CHECK_INT(pci_dev_load(ctx, &a, &known), 0);
+        CHECK_INT(known.iommu_group, 14);
+        /* The member read by the caller is taken as it was read, not read again. */
+        snprintf(known.driver, sizeof(known.driver), "as-read");
+        CHECK_INT(group_load_with(ctx, 14, &known, &with), 0);
+        CHECK_INT(with.n_members, 3);
+        for (size_t i = 0; i < with.n_members && i < plain.n_members; i++) {
+                CHECK_STR(with.members[i].name, plain.members[i].name);
+                CHECK_INT(with.members[i].iommu_group, 14);
+                CHECK_STR(with.members[i].driver, strcmp(with.members[i].name, br_virtio.name)
+                                                      ? plain.members[i].driver
+                                                      : "as-read");
+        }
+        vfh_ctx_unref(ctx);
+}
+
 TEST(multifunction_pair_moves_together)
 {
         const char *root = rig();
