@@ -705,16 +705,31 @@ static void journal_file_name(const char *id, char *buf, size_t size)
         snprintf(buf, size, "%s" JOURNAL_SUFFIX, id);
 }
 
-static int read_all(int fd, char **ret, size_t *ret_len)
+/* size_hint: the size fstat gave, so that a journal of a few hundred bytes takes a buffer of
+ * its size rather than a 1 MiB mapping (an mmap, its page faults and a munmap per load); the
+ * buffer still grows up to one byte past the limit if the file turns out longer. */
+static int read_all(int fd, size_t size_hint, char **ret, size_t *ret_len)
 {
-        _cleanup_free_ char *buf = malloc(JOURNAL_MAX_BYTES + 1);
+        size_t cap = (size_hint < JOURNAL_MAX_BYTES ? size_hint : JOURNAL_MAX_BYTES) + 1;
+        _cleanup_free_ char *buf = malloc(cap);
         size_t len = 0;
 
         if (!buf)
                 return -ENOMEM;
         for (;;) {
-                ssize_t n = read(fd, buf + len, JOURNAL_MAX_BYTES + 1 - len);
+                ssize_t n;
 
+                if (len == cap) {
+                        size_t more =
+                            cap * 2 < JOURNAL_MAX_BYTES + 1 ? cap * 2 : JOURNAL_MAX_BYTES + 1;
+                        char *p = realloc(buf, more);
+
+                        if (!p)
+                                return -ENOMEM;
+                        buf = p;
+                        cap = more;
+                }
+                n = read(fd, buf + len, cap - len);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
@@ -753,7 +768,7 @@ static int load_at(vfh_ctx *ctx, int dirfd, const char *id, struct journal **ret
                                   "journal %s/%s: not a regular file owned by uid %u; refusing "
                                   "to trust it (inspect and remove it by hand)",
                                   ctx->run_dir, name, (unsigned)geteuid());
-        r = read_all(fd, &buf, &len);
+        r = read_all(fd, (size_t)st.st_size, &buf, &len);
         if (r < 0)
                 return vfh_errorf(ctx, r, "journal %s/%s: cannot read it: %s", ctx->run_dir, name,
                                   strerror(-r));
