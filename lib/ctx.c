@@ -102,6 +102,7 @@ _public_ int vfh_ctx_set_sysroot(vfh_ctx *ctx, const char *dir)
         if (ctx->sysroot_fd >= 0)
                 close(ctx->sysroot_fd);
         ctx->sysroot_fd = fd;
+        ctx->sysroot_short_batches = sysfs_fills_batches(fd);
         block_links_free(ctx->block_links); /* another host's disks */
         ctx->block_links = NULL;
         return 0;

@@ -7,7 +7,6 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <syslog.h>
 
 #include "vfiohook.h"
@@ -45,12 +44,7 @@ struct vfh_ctx {
         struct vfh_counters counters;
         struct block_links *block_links; /* NULL until a device load needs it */
         int writer_fd; /* socket to sysfs_write_deadline's writer process, -1 until one runs */
-        struct {       /* sysfs.c: whether the sysroot's filesystem ends listings short */
-                const char *sysroot;
-                int fd;
-                uint64_t hash;
-                bool short_batch_ends;
-        } sysroot_fs;
+        bool sysroot_short_batches; /* sysfs_fills_batches() of the sysroot, set with it */
         char last_error[VFH_ERROR_MAX];
 };
 
@@ -94,6 +88,8 @@ struct sysfs_dir {
         bool short_batch_ends; /* a getdents batch with room left was the last (sysfs.c) */
         char path[PATH_MAX];   /* the host path it was opened by */
 };
+/* Whether the filesystem of fd fills each getdents batch while entries are left (sysfs.c). */
+bool sysfs_fills_batches(int fd);
 int sysfs_dir_open(vfh_ctx *ctx, struct sysfs_dir *ret, const char *fmt, ...) _printf_(3, 4);
 void sysfs_dir_close(struct sysfs_dir *dir);
 #define _cleanup_sysfs_dir_ _cleanup_(sysfs_dir_close)

@@ -389,44 +389,27 @@ int sysfs_opendir(vfh_ctx *ctx, DIR **ret, const char *fmt, ...)
 
 /* ---- below a directory opened once ---- */
 
-static uint64_t string_hash(const char *s)
-{
-        uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
-
-        for (; *s; s++)
-                h = (h ^ (unsigned char)*s) * 0x100000001b3u;
-        return h;
-}
-
 /*
  * Whether a getdents batch that left room for the longest entry was the last of the listing.
  * sysfs, procfs and tmpfs fill the buffer while entries are left, so there the empty batch that
  * otherwise ends every listing is a system call for nothing: a tenth of list's
  * (docs/PERFORMANCE.md). FUSE (virtiofs) and network filesystems return one batch of their own
  * per call, so a short batch says nothing there. On the host the seam lists below /sys and /proc
- * only; a sysroot is a fixture tree, whose filesystem is asked once per sysroot (the fd and
- * string of a new one differ from the old, which is still open when it is made, and the hash
- * tells a later one that reuses both).
+ * only; a sysroot is a fixture tree, whose filesystem vfh_ctx_set_sysroot asks once.
  */
-static bool short_batch_ends(vfh_ctx *ctx, const char *path)
+bool sysfs_fills_batches(int fd)
 {
         struct statfs fs;
-        uint64_t hash;
 
+        return fstatfs(fd, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC ||
+                                         fs.f_type == SYSFS_MAGIC || fs.f_type == PROC_SUPER_MAGIC);
+}
+
+static bool short_batch_ends(vfh_ctx *ctx, const char *path)
+{
         if (sysroot_is_host(ctx))
                 return strncmp(path, "/sys/", 5) == 0 || strncmp(path, "/proc/", 6) == 0;
-        hash = string_hash(ctx->sysroot);
-        if (ctx->sysroot_fs.sysroot != ctx->sysroot || ctx->sysroot_fs.fd != ctx->sysroot_fd ||
-            ctx->sysroot_fs.hash != hash) {
-                ctx->sysroot_fs.sysroot = ctx->sysroot;
-                ctx->sysroot_fs.fd = ctx->sysroot_fd;
-                ctx->sysroot_fs.hash = hash;
-                ctx->sysroot_fs.short_batch_ends =
-                    fstatfs(ctx->sysroot_fd, &fs) == 0 &&
-                    (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC ||
-                     fs.f_type == SYSFS_MAGIC || fs.f_type == PROC_SUPER_MAGIC);
-        }
-        return ctx->sysroot_fs.short_batch_ends;
+        return ctx->sysroot_short_batches;
 }
 
 int sysfs_dir_open(vfh_ctx *ctx, struct sysfs_dir *ret, const char *fmt, ...)
