@@ -59,7 +59,10 @@ static int run(vfh_ctx *ctx, const char *xml, size_t len, const char *op)
 {
         _cleanup_(vfh_domain_freep) struct vfh_domain *dom = NULL;
         _cleanup_config_ struct vfh_config *cfg = NULL;
-        int r = vfh_domain_parse_flags(ctx, xml, len, VFH_PARSE_NO_NETWORK_LOOKUP, &dom);
+        /* as hooks/qemu.c: release needs only the owner */
+        unsigned int flags =
+            strcmp(op, "release") == 0 ? VFH_PARSE_OWNER_ONLY : VFH_PARSE_NO_NETWORK_LOOKUP;
+        int r = vfh_domain_parse_flags(ctx, xml, len, flags, &dom);
 
         if (r < 0)
                 return r;
