@@ -7,6 +7,8 @@
 # MODEL_BUILD_DIR is configured with -DCMAKE_C_FLAGS=-DVFH_TEST_BUILD=1 (the model's write hook)
 # and without sanitizers. The sysroots go to tmpfs (BENCH_WORK, default /dev/shm/vfh-bench), as
 # sysfs and /run are in memory on a real host. BENCH_RUNS cycles per size (default 7).
+# VFH_BENCH_CLOCK=wall makes the probe time each call on the wall clock only (bench/probe.c):
+# a lighter ruler, valid on a quiet host, for runs one after another.
 set -eu
 B=$(cd "${1:?usage: bench/hook-host.sh MODEL_BUILD_DIR [SIZES...]}" && pwd)
 shift
@@ -31,9 +33,9 @@ med() {
 		sort -n | awk '{ x[NR] = $1 } END { print x[int((NR + 1) / 2)] }'
 }
 
-echo "# hook on the host: $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $RUNS cycles per size, medians in us"
-printf '%-6s %-8s %9s %9s %9s %9s %9s %9s %9s %8s\n' size call wall own own_cpu fork_cpu \
-	kernel child_wait lock_hold reads
+echo "# hook on the host: $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $RUNS cycles per size, medians in us, probe clock ${VFH_BENCH_CLOCK:-cpu}"
+printf '%-6s %-8s %9s %9s %9s %9s %9s %9s %9s %8s %7s\n' size call wall own own_cpu fork_cpu \
+	kernel child_wait lock_hold reads faults
 for n in $SIZES; do
 	root=$WORK/h$n
 	rm -rf "$root"
@@ -49,10 +51,10 @@ for n in $SIZES; do
 		r=$((r + 1))
 	done
 	for op in prepare start release cycle; do
-		printf '%-6s %-8s %9s %9s %9s %9s %9s %9s %9s %8s\n' "$n" $op "$(med wall_us $op)" \
+		printf '%-6s %-8s %9s %9s %9s %9s %9s %9s %9s %8s %7s\n' "$n" $op "$(med wall_us $op)" \
 			"$(med own_us $op)" "$(med own_cpu_us $op)" "$(med fork_cpu_us $op)" \
 			"$(med kernel_us $op)" "$(med child_wait_us $op)" "$(med lock_hold_us $op)" \
-			"$(med sysfs_reads $op)"
+			"$(med sysfs_reads $op)" "$(med page_faults $op)"
 	done
 done
 
