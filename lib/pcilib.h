@@ -20,7 +20,9 @@ struct pci_info {
 };
 
 /* One libpci session pointed at the sysroot; open it once for many devices (it loads
- * pci.ids). Its error handler records and returns: libpci never exits the process. */
+ * pci.ids). Its error handler records and returns: libpci never exits the process. The names it
+ * gives are kept in RUN_DIR/pci-names when the run dir exists, and a later session answers from
+ * there while pci.ids and hwdb.bin are unchanged (written back on close, when libpci added any). */
 struct pci_lib;
 int pci_lib_open(vfh_ctx *ctx, struct pci_lib **ret);
 void pci_lib_close(struct pci_lib *lib);
@@ -47,3 +49,10 @@ int pci_lib_info_ids(struct pci_lib *lib, const struct pci_addr *addr,
 int pci_lib_info(struct pci_lib *lib, const struct pci_addr *addr, struct pci_info *ret);
 /* The class name from pci.ids ("Ethernet controller"), or "class 0200". */
 char *pci_lib_class_name(struct pci_lib *lib, uint32_t class, char *buf, size_t size);
+
+#ifdef VFH_TEST_BUILD
+/* Test builds only: libpci reads this pci.ids instead of the system's (call before any name is
+ * asked), and whether this session had libpci load its ID list. */
+void pci_lib_set_ids_file(struct pci_lib *lib, const char *path);
+bool pci_lib_ids_loaded(const struct pci_lib *lib);
+#endif
