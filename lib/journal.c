@@ -705,46 +705,6 @@ static void journal_file_name(const char *id, char *buf, size_t size)
         snprintf(buf, size, "%s" JOURNAL_SUFFIX, id);
 }
 
-/* size_hint: the size fstat gave, so that a journal of a few hundred bytes takes a buffer of
- * its size rather than a 1 MiB mapping (an mmap, its page faults and a munmap per load); the
- * buffer still grows up to one byte past the limit if the file turns out longer. */
-static int read_all(int fd, size_t size_hint, char **ret, size_t *ret_len)
-{
-        size_t cap = (size_hint < JOURNAL_MAX_BYTES ? size_hint : JOURNAL_MAX_BYTES) + 1;
-        _cleanup_free_ char *buf = malloc(cap);
-        size_t len = 0;
-
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n;
-
-                if (len == cap) {
-                        size_t more =
-                            cap * 2 < JOURNAL_MAX_BYTES + 1 ? cap * 2 : JOURNAL_MAX_BYTES + 1;
-                        char *p = realloc(buf, more);
-
-                        if (!p)
-                                return -ENOMEM;
-                        buf = p;
-                        cap = more;
-                }
-                n = read(fd, buf + len, cap - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-                if (len > JOURNAL_MAX_BYTES)
-                        return -EFBIG;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
-}
-
 static int load_at(vfh_ctx *ctx, int dirfd, const char *id, struct journal **ret)
 {
         _cleanup_close_ int fd = -1;
@@ -768,7 +728,8 @@ static int load_at(vfh_ctx *ctx, int dirfd, const char *id, struct journal **ret
                                   "journal %s/%s: not a regular file owned by uid %u; refusing "
                                   "to trust it (inspect and remove it by hand)",
                                   ctx->run_dir, name, (unsigned)geteuid());
-        r = read_all(fd, (size_t)st.st_size, &buf, &len);
+        /* a buffer of the journal's size, not a 1 MiB mapping (an mmap, its faults, a munmap) */
+        r = fd_read_all(fd, (size_t)st.st_size, JOURNAL_MAX_BYTES, &buf, &len);
         if (r < 0)
                 return vfh_errorf(ctx, r, "journal %s/%s: cannot read it: %s", ctx->run_dir, name,
                                   strerror(-r));
@@ -807,44 +768,12 @@ int journal_load(vfh_ctx *ctx, const char *id, struct journal **ret)
         return r;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                buf += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
 static int replace_file(int dirfd, const char *name, const char *text)
 {
         char tmp[JOURNAL_ID_MAX + 32];
-        _cleanup_close_ int fd = -1;
-        int r;
 
         snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return negative_errno();
-        r = write_all(fd, text, strlen(text));
-        if (r >= 0 && fsync(fd) < 0)
-                r = negative_errno();
-        if (r >= 0 && close(TAKE_FD(fd)) < 0)
-                r = negative_errno();
-        if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-                r = negative_errno();
-        if (r < 0) {
-                unlinkat(dirfd, tmp, 0);
-                return r;
-        }
-        /* The rename is durable only once the directory is. */
-        return fsync(dirfd) < 0 ? negative_errno() : 0;
+        return file_replace_at(dirfd, name, tmp, text, strlen(text), 0600, true);
 }
 
 int journal_save(vfh_ctx *ctx, struct journal *j)

@@ -309,25 +309,6 @@ static bool names_parse(struct pci_lib *lib, const char *buf, size_t len)
         return true;
 }
 
-static int read_exact(int fd, char *buf, size_t size, size_t *ret_len)
-{
-        size_t len = 0;
-
-        while (len < size) {
-                ssize_t n = read(fd, buf + len, size - len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        *ret_len = len;
-        return 0;
-}
-
 /* Fills the session's names from the cache, or leaves them empty; never fails. */
 static void names_file_load(struct pci_lib *lib)
 {
@@ -356,28 +337,11 @@ static void names_file_load(struct pci_lib *lib)
                                     "others or too large; ignored");
                 return;
         }
-        /* one byte more than fstat said, so that a file still growing is seen */
-        buf = malloc((size_t)st.st_size + 1);
-        if (!buf || read_exact(fd, buf, (size_t)st.st_size + 1, &len) < 0 ||
-            len > (size_t)st.st_size || !names_parse(lib, buf, len)) {
+        if (fd_read_all(fd, (size_t)st.st_size, NAMES_FILE_MAX, &buf, &len) < 0 ||
+            !names_parse(lib, buf, len)) {
                 names_clear(lib);
                 vfh_debug(lib->ctx, "pci names cache: unreadable, stale or malformed; ignored");
         }
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                buf += n;
-                len -= (size_t)n;
-        }
-        return 0;
 }
 
 /* The key line and every entry the file can hold, within its size limit. */
@@ -418,7 +382,7 @@ full:
  * reader sees the old file or the new one, never a part (rename); two writers: the last wins. */
 static void names_file_save(struct pci_lib *lib)
 {
-        _cleanup_close_ int dirfd = -1, fd = -1;
+        _cleanup_close_ int dirfd = -1;
         _cleanup_free_ char *text = NULL;
         char tmp[64];
         size_t len;
@@ -430,21 +394,11 @@ static void names_file_save(struct pci_lib *lib)
         text = names_format(lib, &len);
         if (dirfd < 0 || !text)
                 return;
+        /* a name of its own: two listings may write at once, and the last rename wins */
         snprintf(tmp, sizeof(tmp), "." NAMES_FILE ".%ld.tmp", (long)getpid());
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0) {
-                vfh_debug(lib->ctx, "pci names cache: cannot write it: %m");
-                return;
-        }
-        r = fchmod(fd, 0644) < 0 ? negative_errno() : write_all(fd, text, len);
-        if (r >= 0 && close(TAKE_FD(fd)) < 0)
-                r = negative_errno();
-        if (r >= 0 && renameat(dirfd, tmp, dirfd, NAMES_FILE) < 0)
-                r = negative_errno();
-        if (r < 0) {
-                unlinkat(dirfd, tmp, 0);
+        r = file_replace_at(dirfd, NAMES_FILE, tmp, text, len, 0644, false);
+        if (r < 0)
                 vfh_debug(lib->ctx, "pci names cache: cannot write it: %s", strerror(-r));
-        }
 }
 
 int pci_lib_open(vfh_ctx *ctx, struct pci_lib **ret)
