@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "internal.h"
 #include "model.h"
 #include "plan.h"
 #include "txn.h"
@@ -49,21 +50,6 @@ static void log_message(void *data, int priority, const char *message)
                 fprintf(stderr, HOOK_NAME ": %s: %s\n", h->domain, message);
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return -errno;
-                buf += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
 /* migrate and restore: libvirt replaces the XML with our stdout, so it must be the input,
  * byte for byte, whatever its size. */
 static int echo_stdin(void)
@@ -79,7 +65,7 @@ static int echo_stdin(void)
                         return -errno;
                 if (n == 0)
                         return 0;
-                if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+                if (fd_write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
                         return -errno;
         }
 }

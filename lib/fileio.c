@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Whole-file reads and replacements in the run directory (journals, the names cache). */
+/* Whole-file reads and replacements: the run directory's files (journals, the names cache) and
+ * the hooks' standard input. libc only: the qemu hook's front compiles this file too. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -22,6 +23,17 @@ int fd_write_all(int fd, const char *buf, size_t len)
         return 0;
 }
 
+/* read(2) past EINTR: the byte count, 0 at the end, or -errno. */
+static ssize_t read_some(int fd, char *buf, size_t size)
+{
+        for (;;) {
+                ssize_t n = read(fd, buf, size);
+
+                if (n >= 0 || errno != EINTR)
+                        return n < 0 ? negative_errno() : n;
+        }
+}
+
 int fd_read_all(int fd, size_t size_hint, size_t max, char **ret, size_t *ret_len)
 {
         size_t cap = (size_hint < max ? size_hint : max) + 1;
@@ -42,16 +54,36 @@ int fd_read_all(int fd, size_t size_hint, size_t max, char **ret, size_t *ret_le
                         buf = p;
                         cap = more;
                 }
-                n = read(fd, buf + len, cap - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
+                n = read_some(fd, buf + len, cap - len);
+                if (n <= 0) {
+                        if (n < 0)
+                                return (int)n;
                         break;
+                }
                 len += (size_t)n;
                 if (len > max)
                         return -EFBIG;
+        }
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+int fd_read_up_to(int fd, size_t limit, char **ret, size_t *ret_len)
+{
+        _cleanup_free_ char *buf = malloc(limit ? limit : 1);
+        size_t len = 0;
+
+        if (!buf)
+                return -ENOMEM;
+        while (len < limit) {
+                ssize_t n = read_some(fd, buf + len, limit - len);
+
+                if (n < 0)
+                        return (int)n;
+                if (n == 0)
+                        break;
+                len += (size_t)n;
         }
         *ret = TAKE_PTR(buf);
         *ret_len = len;

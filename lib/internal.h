@@ -126,12 +126,15 @@ int sysfs_mkdir(vfh_ctx *ctx, unsigned int mode, const char *fmt, ...) _printf_(
 int sysfs_write_deadline(vfh_ctx *ctx, unsigned int timeout_ms, const char *value, const char *fmt,
                          ...) _printf_(4, 5);
 
-/* lib/fileio.c: whole files in the run directory. */
+/* lib/fileio.c: whole files in the run directory, and standard input. */
 /* Writes all of buf, through short writes and EINTR. */
 int fd_write_all(int fd, const char *buf, size_t len);
 /* Reads fd to its end into a new buffer (not NUL-terminated); -EFBIG past max bytes.
  * size_hint (what fstat said) sizes the first buffer. */
 int fd_read_all(int fd, size_t size_hint, size_t max, char **ret, size_t *ret_len);
+/* Reads fd into a new buffer (not NUL-terminated) until its end or until limit bytes, whichever
+ * comes first; what lies past limit stays unread. */
+int fd_read_up_to(int fd, size_t limit, char **ret, size_t *ret_len);
 /* Replaces dirfd/name with text: written to tmp (created with mode), then renamed over name, so a
  * reader sees the old file or the new one. durable: fsync the file and the directory too. */
 int file_replace_at(int dirfd, const char *name, const char *tmp, const char *text, size_t len,

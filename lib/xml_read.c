@@ -297,25 +297,7 @@ int xml_doc_read(vfh_ctx *ctx, const char *label, const char *xml, size_t len, s
 
 int vfh_xml_read_fd(int fd, char **ret, size_t *len)
 {
-        _cleanup_free_ char *buf = malloc(VFH_XML_MAX_SIZE + 1);
-        size_t n = 0;
-
-        if (!buf)
-                return -ENOMEM;
-        while (n < VFH_XML_MAX_SIZE + 1) {
-                ssize_t k = read(fd, buf + n, VFH_XML_MAX_SIZE + 1 - n);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return negative_errno();
-                if (k == 0)
-                        break;
-                n += (size_t)k;
-        }
-        *ret = TAKE_PTR(buf);
-        *len = n;
-        return 0;
+        return fd_read_up_to(fd, VFH_XML_MAX_SIZE + 1, ret, len);
 }
 
 void xml_doc_free(struct xml_doc *d)
