@@ -15,9 +15,10 @@
 
 static const char *dir;
 
-/* Pipes SIZE bytes into the front with argv "g OP begin -"; returns its exit status and
- * stores the writer's (a front that left stdin unread makes it die of SIGPIPE: 141). */
-static int front(const char *op, size_t size, int *writer_status)
+/* Pipes what the shell command INPUT prints into the front with argv "g OP begin -"; returns
+ * its exit status and stores the writer's (a front that left stdin unread makes it die of
+ * SIGPIPE: 141). */
+static int front_fed(const char *op, const char *input, int *writer_status)
 {
         const char *build = getenv("VFH_BUILD_DIR");
         char cmd[PATH_MAX * 4], path[PATH_MAX];
@@ -25,9 +26,9 @@ static int front(const char *op, size_t size, int *writer_status)
         FILE *f;
 
         snprintf(cmd, sizeof(cmd),
-                 "(head -c %zu /dev/zero; echo $? >%s/writer) | "
+                 "(%s; echo $? >%s/writer) | "
                  "%s/vfiohook-qemu-hook-noworker g %s begin - >%s/out 2>%s/err",
-                 size, dir, build ? build : ".", op, dir, dir);
+                 input, dir, build ? build : ".", op, dir, dir);
         status = system(cmd);
         snprintf(path, sizeof(path), "%s/writer", dir);
         f = fopen(path, "r");
@@ -36,6 +37,15 @@ static int front(const char *op, size_t size, int *writer_status)
         if (f)
                 fclose(f);
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* SIZE zero bytes */
+static int front(const char *op, size_t size, int *writer_status)
+{
+        char input[64];
+
+        snprintf(input, sizeof(input), "head -c %zu /dev/zero", size);
+        return front_fed(op, input, writer_status);
 }
 
 static char *slurp(const char *name)
@@ -53,6 +63,17 @@ static char *slurp(const char *name)
         return buf;
 }
 
+/* The front's last run printed nothing, on stdout or stderr. */
+static void check_silent(void)
+{
+        char *out = slurp("out"), *err = slurp("err");
+
+        CHECK_STR(out, "");
+        CHECK_STR(err, "");
+        free(out);
+        free(err);
+}
+
 TEST(started_and_stopped_need_no_worker_and_read_all_of_stdin)
 {
         const char *ops[] = {"started", "stopped"};
@@ -60,17 +81,10 @@ TEST(started_and_stopped_need_no_worker_and_read_all_of_stdin)
 
         dir = test_tmpdir();
         for (size_t k = 0; k < ARRAY_SIZE(ops); k++) {
-                char *out, *err;
-
                 /* more than a pipe holds, so a front that did not read would break the writer */
                 CHECK_INT(front(ops[k], 1024 * 1024, &writer), 0);
                 CHECK_INT(writer, 0);
-                out = slurp("out");
-                err = slurp("err");
-                CHECK_STR(out, "");
-                CHECK_STR(err, "");
-                free(out);
-                free(err);
+                check_silent();
         }
 }
 
@@ -112,4 +126,40 @@ TEST(without_its_worker_release_and_other_operations_report_but_do_not_fail)
                 CHECK_CONTAINS(err, "cannot run /nonexistent/vfiohook/qemu-hook");
                 free(err);
         }
+}
+
+/* start reads the XML itself: a domain without a VF interface needs no worker, one with it
+ * does, and so does one too large to judge, which the worker refuses. */
+TEST(start_needs_its_worker_only_for_a_vf_interface)
+{
+        static const char plain[] =
+            "<domain><name>g</name><devices><hostdev mode='subsystem' type='pci' "
+            "managed='no'><source><address domain='0' bus='1' slot='0x10' function='0'/>"
+            "</source><alias name='hostdev0'/></hostdev></devices></domain>";
+        char input[1024], *err;
+        int writer;
+
+        dir = test_tmpdir();
+        snprintf(input, sizeof(input), "printf \"%%s\" \"%s\"", plain);
+        CHECK_INT(front_fed("start", input, &writer), 0);
+        CHECK_INT(writer, 0);
+        check_silent();
+
+        snprintf(input, sizeof(input),
+                 "printf \"%%s\" \"<domain><devices><interface type='hostdev'/></devices>"
+                 "</domain>\"");
+        CHECK_INT(front_fed("start", input, &writer), 1);
+        CHECK_INT(writer, 0);
+        err = slurp("err");
+        CHECK_CONTAINS(err, "cannot run /nonexistent/vfiohook/qemu-hook");
+        free(err);
+
+        /* past the worker's limit, and more than a pipe holds: read to the end all the same */
+        snprintf(input, sizeof(input),
+                 "printf \"%%s\" \"%s\"; head -c 2000000 /dev/zero | tr '\\0' ' '", plain);
+        CHECK_INT(front_fed("start", input, &writer), 1);
+        CHECK_INT(writer, 0);
+        err = slurp("err");
+        CHECK_CONTAINS(err, "cannot run /nonexistent/vfiohook/qemu-hook");
+        free(err);
 }
