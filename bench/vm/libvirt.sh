@@ -8,12 +8,17 @@
 # libvirtd is restarted (untimed) before every run, so both kinds of run see the same daemon
 # state and the same drift of a shared TCG host; the figure is the median of the pairs' ratios.
 # Under TCG only ratios mean anything.
+# VFH_BUILD_DIR_OLD (optional): a second build of vfiohook, run as a third kind in every round
+# (rounds rotate the order of the three), for a before/after in one sitting.
 set -eu
 VFH_SRC_DIR=$(cd "${0%/*}/../.." && pwd)
 . "$VFH_SRC_DIR/tests/vm/lib.sh"
 B=${VFH_BUILD_DIR:?set VFH_BUILD_DIR to a build dir}
 REPS=${BENCH_REPS:-5}
-[ -x "$B/vfiohook-qemu-hook" ] || { echo "no $B/vfiohook-qemu-hook" >&2; exit 1; }
+OLD=${VFH_BUILD_DIR_OLD:-}
+for _b in "$B" ${OLD:+"$OLD"}; do
+	[ -x "$_b/vfiohook-qemu-hook" ] || { echo "no $_b/vfiohook-qemu-hook" >&2; exit 1; }
+done
 
 # One wrapper as the installed hook: libvirt finds its hooks when it starts, so the hook stays
 # installed and a flag file switches vfiohook off for libvirt's own runs. Both kinds of run pay
@@ -22,6 +27,7 @@ mkdir -p /etc/libvirt/hooks/qemu.d
 cat >/etc/libvirt/hooks/qemu.d/vfiohook <<EOT
 #!/bin/sh
 if [ -e /run/bench-vfiohook-off ]; then cat >/dev/null; exit 0; fi
+if [ -e /run/bench-vfiohook-old ]; then exec $OLD/vfiohook-qemu-hook "\$@"; fi
 exec $B/vfiohook-qemu-hook "\$@"
 EOT
 chmod 755 /etc/libvirt/hooks/qemu.d/vfiohook
@@ -79,12 +85,31 @@ libvirt_restart() {
 	kill "$_pid" && wait_for 30 sh -c "! kill -0 $_pid" || return 1
 	libvirtd -d && wait_for 120 libvirt_alive_and_answering
 }
-# run KIND DEVICE DRIVER N: one timed run of lvN (libvirt) or vhN (vfiohook), after a restart
+# run KIND DEVICE DRIVER N: one timed run of lvN (libvirt), vhN (vfiohook) or, as vhN with the
+# old build, vo; after a restart
 run() {
-	if [ "$1" = lv ]; then touch /run/bench-vfiohook-off; else rm -f /run/bench-vfiohook-off; fi
+	rm -f /run/bench-vfiohook-off /run/bench-vfiohook-old
+	case $1 in
+	lv) touch /run/bench-vfiohook-off ;;
+	vo) touch /run/bench-vfiohook-old ;;
+	esac
 	libvirt_restart || { echo "libvirtd did not restart" >&2; return 1; }
-	cycle "$1$4" "$2" "$3"
+	cycle "$(echo "$1" | sed 's/vo/vh/')$4" "$2" "$3"
 }
+# order R: the kinds of round R, rotated so that each kind goes first, second and last equally
+order() {
+	if [ -z "$OLD" ]; then
+		if [ $(($1 % 2)) = 0 ]; then echo lv vh; else echo vh lv; fi
+		return
+	fi
+	case $(($1 % 3)) in
+	0) echo lv vh vo ;;
+	1) echo vh vo lv ;;
+	2) echo vo lv vh ;;
+	esac
+}
+column() { awk -v k="$1" '{ print $k }' /tmp/pairs; }
+ratios() { awk -v a="$1" -v b="$2" '{ printf "%.3f\n", $a / $b }' /tmp/pairs; }
 
 echo "# libvirt $(libvirtd --version | sed 's/.* //'), kernel $(uname -r), $REPS pairs per device, order alternating, libvirtd restarted before each run"
 vf0=$(vf_addr "$RIG_IGB0" 0)
@@ -97,9 +122,12 @@ for dev in "$vf0" "$RIG_E1000E"; do
 	: >/tmp/pairs
 	r=0
 	while [ $r -lt "$REPS" ]; do
-		if [ $((r % 2)) = 0 ]; then first=lv second=vh; else first=vh second=lv; fi
-		a=$(run $first "$dev" "$before" $i) && b=$(run $second "$dev" "$before" $i) || break
-		if [ $first = lv ]; then echo "$a $b"; else echo "$b $a"; fi >>/tmp/pairs
+		lv='' vh='' vo=0
+		for kind in $(order $r); do
+			t=$(run $kind "$dev" "$before" $i) || break 2
+			eval "$kind=\$t"
+		done
+		echo "$lv $vh $vo" >>/tmp/pairs
 		r=$((r + 1))
 	done
 	if [ $r -lt "$REPS" ]; then
@@ -107,11 +135,13 @@ for dev in "$vf0" "$RIG_E1000E"; do
 		virsh destroy "lv$i" >/dev/null 2>&1 || true
 		continue
 	fi
-	awk '{ print $1 }' /tmp/pairs >/tmp/lv.rows
-	awk '{ print $2 }' /tmp/pairs >/tmp/vh.rows
-	awk '{ printf "%.3f\n", $2 / $1 }' /tmp/pairs >/tmp/ratio.rows
-	echo "device=$dev driver=$before managed_yes_ms=$(median </tmp/lv.rows)" \
-		"managed_no_vfiohook_ms=$(median </tmp/vh.rows) ratio_of_medians=$(awk -v a="$(median </tmp/vh.rows)" -v b="$(median </tmp/lv.rows)" 'BEGIN { printf "%.2f", a / b }')" \
-		"median_pair_ratio=$(median </tmp/ratio.rows) pair_ratios=$(sort -n /tmp/ratio.rows | tr '\n' ',')" \
-		"pairs_yes_no=$(tr ' \n' '/,' </tmp/pairs)"
+	lv_ms=$(column 1 | median) vh_ms=$(column 2 | median)
+	echo "device=$dev driver=$before managed_yes_ms=$lv_ms" \
+		"managed_no_vfiohook_ms=$vh_ms ratio_of_medians=$(awk -v a="$vh_ms" -v b="$lv_ms" 'BEGIN { printf "%.2f", a / b }')" \
+		"median_pair_ratio=$(ratios 2 1 | median) pair_ratios=$(ratios 2 1 | sort -n | tr '\n' ',')" \
+		"pairs_yes_no=$(awk '{ printf "%s/%s,", $1, $2 }' /tmp/pairs)"
+	[ -z "$OLD" ] || echo "device=$dev old_build_ms=$(column 3 | median)" \
+		"old_median_pair_ratio=$(ratios 3 1 | median) old_pair_ratios=$(ratios 3 1 | sort -n | tr '\n' ',')" \
+		"new_over_old_median=$(ratios 2 3 | median) new_over_old=$(ratios 2 3 | sort -n | tr '\n' ',')" \
+		"rounds_yes_new_old=$(awk '{ printf "%s/%s/%s,", $1, $2, $3 }' /tmp/pairs)"
 done
