@@ -51,12 +51,13 @@ static void drain_stdin(void)
 }
 
 /* Reads at most one byte more than the worker accepts (it refuses that as too large) and
- * drains the rest. */
+ * drains the rest, if the read stopped short of the end. */
 static int read_domain_xml(char **ret, size_t *len)
 {
         int r = fd_read_up_to(STDIN_FILENO, VFH_XML_MAX_SIZE + 1, ret, len);
 
-        drain_stdin();
+        if (r < 0 || *len > VFH_XML_MAX_SIZE)
+                drain_stdin();
         return r;
 }
 
