@@ -55,6 +55,7 @@ static void log_message(void *data, int priority, const char *message)
 static int echo_stdin(void)
 {
         char buf[65536];
+        int r;
 
         for (;;) {
                 ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
@@ -65,8 +66,9 @@ static int echo_stdin(void)
                         return -errno;
                 if (n == 0)
                         return 0;
-                if (fd_write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
-                        return -errno;
+                r = fd_write_all(STDOUT_FILENO, buf, (size_t)n);
+                if (r < 0)
+                        return r;
         }
 }
 
